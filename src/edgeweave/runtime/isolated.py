@@ -47,6 +47,7 @@ class Job(BaseModel):
     model: str
     backend: str
     threads: int = 0
+    compute_precision: str = "exact"
     shapes: dict[str, list[int]]
     inputs_npz: str
     plan: TimingPlan = TimingPlan()
@@ -84,7 +85,7 @@ def run_job(job: Job) -> Measurement:
     with np.load(job.inputs_npz) as data:
         inputs = {k: data[k] for k in data.files}
     t0 = time.perf_counter()
-    session = backend.load(Path(job.model), device, BackendOptions(job.threads, shapes))
+    session = backend.load(Path(job.model), device, BackendOptions(job.threads, shapes, job.compute_precision))
     session.run(inputs)  # first inference finishes lazy initialisation: part of loading
     load_s = time.perf_counter() - t0
     latency = measure_latency(session, inputs, job.plan)
@@ -93,8 +94,8 @@ def run_job(job: Job) -> Measurement:
         big = batched(inputs, job.plan.batch)
         big_shapes = {k: tuple(v.shape) for k, v in big.items()}
         batch_session = (session if job.backend.startswith("onnxruntime") else
-                         backend.load(Path(job.model), device, BackendOptions(job.threads,
-                                                                               big_shapes)))
+                         backend.load(Path(job.model), device, BackendOptions(job.threads, big_shapes,
+                                                                     job.compute_precision)))
         fps_batch = measure_fps(batch_session, big, job.plan)
         del batch_session
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

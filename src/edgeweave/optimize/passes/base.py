@@ -62,6 +62,15 @@ class PassResult:
 
 PassFn = Callable[[onnx.ModelProto, PassContext], PassResult]
 _PASSES: dict[str, PassFn] = {}
+BUILTIN_MODULES = ("graph", "opset", "precision", "quantize")
+
+
+def _load_builtins() -> None:
+    """Import the built-in pass modules so their ``@register_pass`` decorators run."""
+    import importlib
+
+    for name in BUILTIN_MODULES:
+        importlib.import_module(f"edgeweave.optimize.passes.{name}")
 
 
 def register_pass(name: str) -> Callable[[PassFn], PassFn]:
@@ -75,10 +84,13 @@ def register_pass(name: str) -> Callable[[PassFn], PassFn]:
 
 
 def pass_names() -> list[str]:
+    _load_builtins()
     return sorted(_PASSES)
 
 
 def get_pass(name: str) -> PassFn:
+    if name not in _PASSES:
+        _load_builtins()
     if name not in _PASSES:
         raise ParameterError(f"unknown pass {name!r}; known passes: {', '.join(pass_names())}")
     return _PASSES[name]

@@ -25,6 +25,9 @@ class BackendOptions:
 
     threads: int = 0
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    compute_precision: str = "exact"
+    """'exact': compute at the model's own precision. 'bf16'/'f16': let a runtime that can
+    (OpenVINO on AVX512-BF16/AMX CPUs) run float ops at lower precision."""
 
 
 class Session(Protocol):

@@ -43,7 +43,11 @@ class OpenVinoBackend:
         if options.shapes:
             names = {p.get_any_name() for p in ov_model.inputs}
             ov_model.reshape({k: list(v) for k, v in options.shapes.items() if k in names})
-        config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
+        # OpenVINO silently computes in bf16 on CPUs with AVX512-BF16/AMX unless told
+        # otherwise; an "fp32" variant must really be fp32, so ask for f32 explicitly.
+        precision = {"exact": "f32", "bf16": "bf16", "f16": "f16"}[options.compute_precision]
+        config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY",
+                                     "INFERENCE_PRECISION_HINT": precision}
         if options.threads:
             config["INFERENCE_NUM_THREADS"] = options.threads
         return OpenVinoSession(core.compile_model(ov_model, self.device_name, config))

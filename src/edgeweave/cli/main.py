@@ -1,0 +1,67 @@
+"""The ``edgeweave`` command: one typer app; each command group lives in its own module.
+
+``main()`` turns every EdgeWeaveError into a red message, a hint and the exit code from
+``errors.py``; nothing reaches the user as a bare traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from edgeweave.errors import EdgeWeaveError, exit_code
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="EdgeWeave: measured model optimization for edge devices.")
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from edgeweave.cli import device_cmd, inspect_cmd, optimize_cmd
+
+    app.command("inspect")(inspect_cmd.inspect)
+    app.command("optimize")(optimize_cmd.optimize)
+    app.command("device")(device_cmd.device)
+    app.add_typer(device_cmd.zoo_app, name="zoo")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for the console script; returns the process exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except EdgeWeaveError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        return exit_code(exc)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as exc:  # a bug of ours: say so plainly, keep the trace for --debug
+        if os.environ.get("EDGEWEAVE_DEBUG"):
+            raise
+        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                          highlight=False)
+        err_console.print("[yellow]hint:[/] rerun with EDGEWEAVE_DEBUG=1 for the traceback "
+                          "and report it")
+        return 70
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
