@@ -48,6 +48,12 @@ class OptimizationError(EdgeWeaveError):
     """A pass or the search failed in a way the user must know about."""
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's text (its type name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
 EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     InvalidModelError: 3,
     UnsupportedModelError: 4,

@@ -8,6 +8,8 @@ MatMul and Gemm count 2 FLOPs per multiply-accumulate; other ops one per output 
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import onnx
 from onnx import helper, shape_inference
@@ -43,10 +45,8 @@ def _inferred_shapes(model: onnx.ModelProto, shapes: dict[str, Shape]) -> dict[s
             for d, size in zip(dims, shapes[value.name]):
                 d.Clear()
                 d.dim_value = size
-    try:
+    with contextlib.suppress(Exception):  # best effort; the runtime fallback fills gaps
         fixed = shape_inference.infer_shapes(fixed, data_prop=True)
-    except Exception:  # inference is best effort; the runtime fallback fills gaps
-        pass
     known: dict[str, Shape] = {}
     for v in [*fixed.graph.input, *fixed.graph.value_info, *fixed.graph.output]:
         dims = v.type.tensor_type.shape.dim

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from edgeweave.errors import EdgeWeaveError, OptimizationError
-from edgeweave.models.artifact import inspect_model
+from edgeweave.errors import EdgeWeaveError, OptimizationError, first_line
 from edgeweave.optimize.evaluate import Evaluator
 from edgeweave.optimize.passes import PassContext, run_passes
 from edgeweave.optimize.recipe import Recipe, fallback_recipe
-from edgeweave.optimize.report import OptimizationReport, VariantResult
+from edgeweave.optimize.report import VariantResult
 from edgeweave.runtime.isolated import Job, measure_isolated
 from edgeweave.runtime.measure import TimingPlan
 
@@ -76,11 +75,6 @@ def build_variant(space: SearchSpace, recipe: Recipe, models_dir: Path, work: Pa
         return Built(recipe, None, [], 0, 0, error=f"{type(exc).__name__}: {first_line(exc)}")
     return Built(recipe, path, [r.summary() for r in records], len(model.graph.node),
                  path.stat().st_size)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 class Search:

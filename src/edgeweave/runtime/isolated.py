@@ -85,7 +85,8 @@ def run_job(job: Job) -> Measurement:
     with np.load(job.inputs_npz) as data:
         inputs = {k: data[k] for k in data.files}
     t0 = time.perf_counter()
-    session = backend.load(Path(job.model), device, BackendOptions(job.threads, shapes, job.compute_precision))
+    options = BackendOptions(job.threads, shapes, job.compute_precision)
+    session = backend.load(Path(job.model), device, options)
     session.run(inputs)  # first inference finishes lazy initialisation: part of loading
     load_s = time.perf_counter() - t0
     latency = measure_latency(session, inputs, job.plan)
@@ -146,7 +147,7 @@ def measure_isolated(job: Job, timeout_s: float = 600.0) -> Measurement:
 
 
 def _main(argv: list[str]) -> int:
-    from edgeweave.errors import EdgeWeaveError
+    from edgeweave.errors import EdgeWeaveError, first_line
 
     job = Job.model_validate_json(Path(argv[0]).read_text())
     try:
@@ -156,7 +157,7 @@ def _main(argv: list[str]) -> int:
         return 0
     except Exception as exc:  # the runtime's own error: report it, the parent decides
         print(json.dumps({"error": f"{job.backend} failed on {Path(job.model).name}: "
-                          f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"}))
+                          f"{type(exc).__name__}: {first_line(exc)}"}))
         return 0
     print(result.model_dump_json())
     return 0
