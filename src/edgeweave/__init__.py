@@ -12,13 +12,16 @@ __all__ = ["OptimizationReport", "inspect_model", "optimize"]
 __version__ = "0.1.0"
 
 _LAZY = {
-    "optimize": ("edgeweave.optimize.api", "optimize"),
     "OptimizationReport": ("edgeweave.optimize.report", "OptimizationReport"),
     "inspect_model": ("edgeweave.models.artifact", "inspect_model"),
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "optimize":  # the package itself is callable (see edgeweave/optimize)
+        import importlib
+
+        return importlib.import_module("edgeweave.optimize")
     if name not in _LAZY:
         raise AttributeError(f"module 'edgeweave' has no attribute {name!r}")
     import importlib

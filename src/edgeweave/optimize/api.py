@@ -179,7 +179,9 @@ def _data(model, model_path: Path, shapes, calib, eval_spec, preprocess, entry):
     spec = parse_preprocess(preprocess) if preprocess else None
     calibration = None
     if calib is not None:
-        calibration = load_samples(calib, model, shapes, spec).samples
+        loaded = load_samples(calib, model, shapes, spec)
+        calibration = loaded.samples
+        notes += loaded.notes
     elif entry is not None:
         from edgeweave.models.zoo import calibration_samples
 
@@ -189,13 +191,15 @@ def _data(model, model_path: Path, shapes, calib, eval_spec, preprocess, entry):
         evaluator = Evaluator("metric", f"metric {eval_spec}", metric=str(eval_spec))
     elif eval_spec:
         data = load_samples(eval_spec, model, shapes, spec)
+        notes += data.notes
         if data.labels is not None:
             evaluator = Evaluator("top1", f"{eval_spec} ({len(data.labels)} labelled samples)",
                                   samples=data.samples, labels=data.labels)
         else:
             evaluator = Evaluator("agreement", f"{eval_spec} (no labels)", samples=data.samples)
     elif entry is not None and entry.metric:
-        evaluator = Evaluator("metric", f"zoo metric {entry.metric}", metric=entry.metric)
+        evaluator = Evaluator("metric", f"rendered OCR data for zoo:{entry.name}",
+                              metric=entry.metric)
     elif calibration is not None:
         calibration, held_out = split_samples(calibration)
         evaluator = Evaluator("agreement", f"{len(next(iter(held_out.values())))} held-out "

@@ -47,8 +47,15 @@ def default_recipes(methods: tuple[str, ...] = ("minmax", "percentile"),
         Recipe("fp16", ("optimize_graph", "to_fp16"), "fp16"),
     ]
     if bf16:  # the CPU has native bf16 (AVX512-BF16 / AMX): OpenVINO can use it
-        recipes.append(Recipe("bf16", ("optimize_graph",), "bf16", backends=("openvino",),
-                              compute_precision="bf16"))
+        fast = [Recipe("bf16", ("optimize_graph",), "bf16", backends=("openvino",),
+                       compute_precision="bf16")]
+        if has_calibration:  # INT8 where quantized, bf16 for the ops left in float
+            fast.append(Recipe(f"int8-qdq-{methods[0]}-bf16", ("optimize_graph", "quantize_static"),
+                               "int8+bf16", {"quantize_static": {"method": methods[0],
+                                                                 "per_channel": True}},
+                               backends=("openvino",), needs_calibration=True,
+                               compute_precision="bf16"))
+        recipes[3:3] = fast  # measure them early: on such CPUs they are the likely winners
     return recipes
 
 
@@ -57,4 +64,4 @@ def fallback_recipe(base: Recipe, exclude: list[str]) -> Recipe:
     options = {k: dict(v) for k, v in base.options.items()}
     options.setdefault("quantize_static", {})["exclude_nodes"] = list(exclude)
     return Recipe(f"{base.name}-fallback{len(exclude)}", base.passes, "int8-mixed", options,
-                  base.backends, needs_calibration=True)
+                  base.backends, needs_calibration=True, compute_precision=base.compute_precision)

@@ -7,6 +7,7 @@ and within the accuracy tolerance can be chosen. Failures are reported, never fa
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -91,7 +92,8 @@ class Search:
         self.started = time.perf_counter()
         self.baseline_accuracy: float | None = None
         self.baseline_p50: float | None = None
-        self.flops = None
+        self.flops: int | None = None
+        self.built: dict[str, Built] = {}
 
     # -- measuring ---------------------------------------------------------------------
     def out_of_time(self) -> bool:
@@ -167,7 +169,7 @@ class Search:
                 np.savez(eval_npz, **space.evaluator.samples)
             for recipe in space.recipes:
                 self.progress(f"building {recipe.name}", done, total)
-                built = build_variant(space, recipe, self.models_dir, tmp)
+                built = self.build(recipe, tmp)
                 for backend in self.backends_for(recipe):
                     self.progress(f"measuring {recipe.name} on {backend}", done, total)
                     row = self.measure(built, backend, tmp, eval_npz)
@@ -177,6 +179,16 @@ class Search:
             self.maybe_fallback(tmp, eval_npz)
         self.progress("done", total, total)
         return self.results
+
+    def build(self, recipe: Recipe, tmp: Path) -> Built:
+        """Build once per distinct (passes, options): recipes that differ only in runtime
+        settings (e.g. bf16 compute) share the model file."""
+        key = json.dumps([recipe.passes, recipe.options], sort_keys=True, default=str)
+        if key not in self.built:
+            self.built[key] = build_variant(self.space, recipe, self.models_dir, tmp)
+        shared = self.built[key]
+        return Built(recipe, shared.path, shared.records, shared.nodes, shared.size_bytes,
+                     shared.error)
 
     def backends_for(self, recipe: Recipe) -> list[str]:
         if recipe is self.space.recipes[0]:
@@ -204,7 +216,7 @@ class Search:
     def maybe_fallback(self, tmp: Path, eval_npz: Path | None) -> None:
         """If every static INT8 variant breaks tolerance, keep sensitive nodes in float."""
         space = self.space
-        qdq = [r for r in self.results if r.precision == "int8" and r.status == "ok"
+        qdq = [r for r in self.results if r.precision in ("int8", "int8+bf16") and r.status == "ok"
                and r.accuracy_delta is not None]
         if not space.fallback or not qdq or space.calibration is None:
             return
@@ -236,7 +248,8 @@ class Search:
             f"{len(found.excluded)} node(s) in float; tolerance "
             f"{'met' if found.met else 'not met'} after {len(found.steps)} step(s)")
         recipe = fallback_recipe(base, found.excluded)
-        built = build_variant(space, recipe, self.models_dir, tmp)
+        built = self.build(recipe, tmp)
+        built.records = [*built.records, {"name": "accuracy_fallback", **found.summary()}]
         for backend in self.backends_for(recipe):
             self.add(self.measure(built, backend, tmp, eval_npz))
 

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from edgeweave.errors import BackendUnavailableError, OptimizationError
-from edgeweave.runtime.backends import BackendOptions, get_backend
+from edgeweave.runtime.backends import BackendOptions, Session, get_backend
 from edgeweave.runtime.device import detect_device
 from edgeweave.runtime.measure import (
     LatencyStats,
@@ -90,16 +90,8 @@ def run_job(job: Job) -> Measurement:
     session.run(inputs)  # first inference finishes lazy initialisation: part of loading
     load_s = time.perf_counter() - t0
     latency = measure_latency(session, inputs, job.plan)
-    fps_batch = None
-    if job.batch_ok and job.plan.batch > 1:
-        big = batched(inputs, job.plan.batch)
-        big_shapes = {k: tuple(v.shape) for k, v in big.items()}
-        batch_session = (session if job.backend.startswith("onnxruntime") else
-                         backend.load(Path(job.model), device, BackendOptions(job.threads, big_shapes,
-                                                                     job.compute_precision)))
-        fps_batch = measure_fps(batch_session, big, job.plan)
-        del batch_session
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    fps_batch = measure_batch_fps(job, inputs, session) if job.batch_ok else None
+    peak_mb = peak_rss_mb()
     metric = None
     if job.eval_npz and job.outputs_npz:
         save_outputs(session, job.eval_npz, job.outputs_npz)
@@ -108,6 +100,38 @@ def run_job(job: Job) -> Measurement:
     return Measurement(load_s=load_s, latency_ms=latency, fps=1000.0 / latency.mean,
                        fps_batch=fps_batch, batch=job.plan.batch if fps_batch else None,
                        peak_rss_mb=peak_mb, metric=metric)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    /proc's VmHWM belongs to the current address space; getrusage's ru_maxrss on Linux also
+    carries the parent's peak across fork+exec, which would charge the optimizer's own
+    memory to every variant.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_batch_fps(job: Job, inputs: dict[str, np.ndarray], session: Session) -> float | None:
+    """FPS at batch ``job.plan.batch``; None where the variant fixed its batch dim to 1."""
+    if job.plan.batch <= 1:
+        return None
+    big = batched(inputs, job.plan.batch)
+    try:
+        if not job.backend.startswith("onnxruntime"):  # compiled per shape: load for batch N
+            options = BackendOptions(job.threads, {k: tuple(v.shape) for k, v in big.items()},
+                                     job.compute_precision)
+            session = get_backend(job.backend).load(Path(job.model), detect_device(), options)
+        return measure_fps(session, big, job.plan)
+    except Exception:  # static batch of 1 (static_shapes pass): no batch figure
+        return None
 
 
 def save_outputs(session, eval_npz: str, outputs_npz: str) -> None:  # type: ignore[no-untyped-def]
