@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -35,24 +34,18 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Entry point for the console script; returns the process exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="edgeweave")  # standalone: typer prints usage errors
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except EdgeWeaveError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
             err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
         return exit_code(exc)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as exc:  # a bug of ours: say so plainly, keep the trace for --debug
+    except Exception as exc:  # a bug of ours: say so plainly, keep the trace for debugging
         if os.environ.get("EDGEWEAVE_DEBUG"):
             raise
         err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",

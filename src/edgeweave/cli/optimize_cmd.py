@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -13,7 +14,8 @@ from edgeweave.errors import ParameterError
 from edgeweave.models.shapes import parse_shapes
 from edgeweave.optimize.report import OptimizationReport
 
-console = Console()
+# Not a terminal (CI logs, pipes): rich would assume 80 columns and squash the table.
+console = Console(width=shutil.get_terminal_size((150, 40)).columns)
 
 
 def optimize(
@@ -57,22 +59,22 @@ def optimize(
 
 def print_report(report: OptimizationReport) -> None:
     """The variant table, best row highlighted."""
-    table = Table("variant", "backend", "prec", "accuracy", "delta", "p50 ms", "p99 ms", "FPS",
-                  "speedup", "load s", "peak MB", "MB", "nodes",
+    table = Table("variant", "backend", "accuracy", "delta", "p50 ms", "p99 ms", "FPS",
+                  "speedup", "load s", "peak MB", "size MB",
                   title=f"{Path(report.model.path).name} on {report.device.cpu_model} "
                         f"({report.device.logical_cores} cores)")
     for v in report.variants:
         style = "bold green" if v.name == report.best else None
         if v.status != "ok":
-            table.add_row(v.variant, v.backend, v.precision, f"[red]{v.status}[/]",
-                          (v.error or "")[:60], style=style)
+            table.add_row(v.variant, v.backend, f"[red]{v.status}[/]", (v.error or "")[:70],
+                          style=style)
             continue
         lat = v.latency_ms
         table.add_row(
-            v.variant, v.backend, v.precision, _f(v.accuracy, ".4f"), _f(v.accuracy_delta, "+.4f"),
+            v.variant, v.backend, _f(v.accuracy, ".4f"), _f(v.accuracy_delta, "+.4f"),
             _f(lat and lat.p50, ".2f"), _f(lat and lat.p99, ".2f"), _f(v.fps, ".1f"),
             _f(v.speedup, ".2f") + "x", _f(v.load_s, ".2f"), _f(v.peak_rss_mb, ".0f"),
-            f"{v.size_bytes / 1e6:.2f}", str(v.nodes), style=style)
+            f"{v.size_bytes / 1e6:.2f}", style=style)
     console.print(table)
     console.print(f"[bold]best:[/] {report.best} — {report.reason}")
     for note in report.notes:
