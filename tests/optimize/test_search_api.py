@@ -140,3 +140,40 @@ def test_unwritable_output_and_broken_model(tmp_path, tiny_model_path):
     with pytest.raises(InvalidModelError):
         edgeweave.optimize(str(bad), tmp_path / "o2", plan=QUICK)
     assert not (tmp_path / "o2").exists()
+
+
+def _deep_outlier_model():
+    """Two ordinary convs in front of quant_builders.outlier_model's INT8-breaking pair."""
+    from onnx import helper, numpy_helper
+    from quant_builders import outlier_model
+
+    model = outlier_model()
+    rng = np.random.default_rng(5)
+    graph = model.graph
+    for i in range(2):
+        w = rng.normal(0, 0.4, (3, 3, 3, 3)).astype(np.float32)
+        graph.initializer.append(numpy_helper.from_array(w, f"w_pre{i}"))
+    pre = [helper.make_node("Conv", ["x", "w_pre0"], ["p0"], pads=[1, 1, 1, 1], name="pre0"),
+           helper.make_node("Relu", ["p0"], ["p0r"], name="pre0_relu"),
+           helper.make_node("Conv", ["p0r", "w_pre1"], ["p1"], pads=[1, 1, 1, 1], name="pre1")]
+    graph.node[0].input[0] = "p1"
+    nodes = pre + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model
+
+
+def test_int8_that_breaks_accuracy_triggers_the_fallback_variant(tmp_path):
+    model = save(_deep_outlier_model(), tmp_path / "outlier.onnx")
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "calib.npz", x=rng.normal(size=(120, 1, 3, 8, 8)).astype(np.float32))
+    report = edgeweave.optimize(model, tmp_path / "o", calib=str(tmp_path / "calib.npz"),
+                                backends=["onnxruntime"], plan=QUICK, methods=("minmax",),
+                                tolerance=0.1)
+    plain = report.variant("int8-qdq-minmax@onnxruntime")
+    assert plain.within_tolerance is False
+    assert any("accuracy-aware fallback" in n for n in report.notes), report.notes
+    fallback = [v for v in report.variants if "fallback" in v.variant]
+    assert fallback and fallback[0].within_tolerance, report.notes
+    record = next(r for r in fallback[0].pass_records if r["name"] == "accuracy_fallback")
+    assert record["met"] and record["excluded"] and record["int8_nodes"] > 0

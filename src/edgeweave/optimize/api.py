@@ -19,7 +19,7 @@ from edgeweave.models.artifact import inspect_model
 from edgeweave.models.loader import load_model
 from edgeweave.models.shapes import Shape, graph_inputs, resolve_input_shapes
 from edgeweave.optimize.evaluate import Evaluator
-from edgeweave.optimize.recipe import CALIBRATION_METHODS, default_recipes
+from edgeweave.optimize.recipe import CALIBRATION_METHODS, DYNAMIC_OP_TYPES, default_recipes
 from edgeweave.optimize.report import ModelSummary, OptimizationReport, SearchSettings
 from edgeweave.optimize.search import Progress, Search, SearchSpace, choose_best
 from edgeweave.runtime.backends import available_backends, get_backend
@@ -29,6 +29,8 @@ from edgeweave.runtime.peak import machine_peak_gflops
 
 CALIBRATION_SAMPLES = 64
 """Samples drawn for calibration when a zoo model supplies its own data."""
+MAX_FOLDER_SAMPLES = 512
+"""Images read from a calibration/eval folder (all are decoded into memory)."""
 
 
 def optimize(
@@ -65,7 +67,9 @@ def optimize(
         space = SearchSpace(
             model_path=model_path, model=onnx_model, shapes=shapes,
             recipes=default_recipes(methods, calibration is not None,
-                                    bf16=device.has("AVX512-BF16") or device.has("AMX-BF16")),
+                                    bf16=device.has("AVX512-BF16") or device.has("AMX-BF16"),
+                                    has_matmul=any(n.op_type in DYNAMIC_OP_TYPES
+                                                   for n in onnx_model.graph.node)),
             backends=chosen,
             evaluator=evaluator, timing_inputs=timing, calibration=calibration,
             tolerance=tolerance, threads=threads, time_budget_s=time_budget_s,
@@ -179,7 +183,7 @@ def _data(model, model_path: Path, shapes, calib, eval_spec, preprocess, entry):
     spec = parse_preprocess(preprocess) if preprocess else None
     calibration = None
     if calib is not None:
-        loaded = load_samples(calib, model, shapes, spec)
+        loaded = load_samples(calib, model, shapes, spec, limit=MAX_FOLDER_SAMPLES)
         calibration = loaded.samples
         notes += loaded.notes
     elif entry is not None:
@@ -190,7 +194,7 @@ def _data(model, model_path: Path, shapes, calib, eval_spec, preprocess, entry):
     if eval_spec and ":" in str(eval_spec) and not Path(eval_spec).exists():
         evaluator = Evaluator("metric", f"metric {eval_spec}", metric=str(eval_spec))
     elif eval_spec:
-        data = load_samples(eval_spec, model, shapes, spec)
+        data = load_samples(eval_spec, model, shapes, spec, limit=MAX_FOLDER_SAMPLES)
         notes += data.notes
         if data.labels is not None:
             evaluator = Evaluator("top1", f"{eval_spec} ({len(data.labels)} labelled samples)",

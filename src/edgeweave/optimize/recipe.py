@@ -29,8 +29,14 @@ BASELINE = Recipe("fp32", (), "fp32")
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 
 
+DYNAMIC_OP_TYPES = ["MatMul", "Gemm", "Attention", "LSTM", "GRU"]
+"""Dynamic INT8 pays off for weight-heavy matmuls (transformers, RNNs); on convolutions
+ONNX Runtime's ConvInteger is several times slower than FP32, so convs are left out."""
+
+
 def default_recipes(methods: tuple[str, ...] = ("minmax", "percentile"),
-                    has_calibration: bool = True, bf16: bool = False) -> list[Recipe]:
+                    has_calibration: bool = True, bf16: bool = False,
+                    has_matmul: bool = True) -> list[Recipe]:
     """Candidates in the order worth measuring first when the time budget is short."""
     recipes = [BASELINE]
     if has_calibration:
@@ -42,10 +48,11 @@ def default_recipes(methods: tuple[str, ...] = ("minmax", "percentile"),
         recipes += [Recipe(f"int8-qdq-{m}", ("optimize_graph", "quantize_static"), "int8",
                            {"quantize_static": {"method": m, "per_channel": True}},
                            needs_calibration=True) for m in methods[1:]]
-    recipes += [
-        Recipe("int8-dynamic", ("optimize_graph", "quantize_dynamic"), "int8-dynamic"),
-        Recipe("fp16", ("optimize_graph", "to_fp16"), "fp16"),
-    ]
+    if has_matmul:
+        recipes.append(Recipe("int8-dynamic", ("optimize_graph", "quantize_dynamic"),
+                              "int8-dynamic",
+                              {"quantize_dynamic": {"op_types": DYNAMIC_OP_TYPES}}))
+    recipes.append(Recipe("fp16", ("optimize_graph", "to_fp16"), "fp16"))
     if bf16:  # the CPU has native bf16 (AVX512-BF16 / AMX): OpenVINO can use it
         fast = [Recipe("bf16", ("optimize_graph",), "bf16", backends=("openvino",),
                        compute_precision="bf16")]

@@ -91,6 +91,15 @@ class OptimizationReport(BaseModel):
         (out_dir / "report.md").write_text(to_markdown(self))
 
 
+def _step_text(record: dict[str, Any]) -> str:
+    if "nodes_before" in record:
+        return f"{record['name']} {record['nodes_before']}->{record['nodes_after']}"
+    if record.get("name") == "accuracy_fallback":
+        return (f"accuracy_fallback kept {len(record.get('excluded', []))} node(s) in float "
+                f"(tolerance {'met' if record.get('met') else 'not met'})")
+    return str(record.get("name"))
+
+
 def _shapes_text(shapes: dict[str, list[int]]) -> str:
     return ", ".join(k + "=" + "x".join(map(str, v)) for k, v in shapes.items())
 
@@ -140,7 +149,6 @@ def to_markdown(report: OptimizationReport) -> str:
         if v.variant in seen:
             continue
         seen.add(v.variant)
-        steps = "; ".join(f"{r.get('name')} {r.get('nodes_before')}->{r.get('nodes_after')}"
-                          for r in v.pass_records) or "none (original)"
+        steps = "; ".join(_step_text(r) for r in v.pass_records) or "none (original)"
         lines.append(f"- `{v.variant}`: {steps}")
     return "\n".join(lines) + "\n"

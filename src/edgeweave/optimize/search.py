@@ -7,6 +7,8 @@ and within the accuracy tolerance can be chosen. Failures are reported, never fa
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import tempfile
 import time
@@ -67,7 +69,9 @@ def build_variant(space: SearchSpace, recipe: Recipe, models_dir: Path, work: Pa
     ctx = PassContext(shapes=space.shapes, calibration=space.calibration,
                       options=recipe.options, work_dir=work)
     try:
-        model, records = run_passes(space.model, list(recipe.passes), ctx)
+        # ORT's calibrators print progress bars; keep the CLI's own output clean.
+        with contextlib.redirect_stdout(io.StringIO()):
+            model, records = run_passes(space.model, list(recipe.passes), ctx)
         path = models_dir / f"{recipe.name}.onnx"
         onnx.save(model, str(path))
     except EdgeWeaveError as exc:
@@ -225,28 +229,32 @@ class Search:
         if self.out_of_time():
             self.notes.append("accuracy-aware fallback skipped: time budget used up")
             return
-        worst_fast = min(qdq, key=lambda r: r.latency_ms.p50 if r.latency_ms else 1e9)
-        base = next(r for r in space.recipes if r.name == worst_fast.variant)
+        fastest = min(qdq, key=lambda r: r.latency_ms.p50 if r.latency_ms else 1e9)
+        base = next(r for r in space.recipes if r.name == fastest.variant)
         from edgeweave.optimize.fallback import find_fallback
 
         graph_model, _ = run_passes(space.model, [p for p in base.passes
                                                   if p != "quantize_static"],
                                     PassContext(shapes=space.shapes, work_dir=tmp))
+        quiet = contextlib.redirect_stdout(io.StringIO())  # ORT calibrators print progress
         try:
-            found = find_fallback(
-                graph_model, space.calibration, base.options.get("quantize_static", {}),
-                evaluate=lambda m: space.evaluator.score_model(m, worst_fast.backend,
-                                                               space.shapes, space.threads),
-                baseline=self.baseline_accuracy or 0.0, tolerance=space.tolerance,
-                shapes=space.shapes, work_dir=tmp,
-                time_budget_s=self.remaining_budget())
+            with quiet:
+                found = find_fallback(
+                    graph_model, space.calibration, base.options.get("quantize_static", {}),
+                    evaluate=lambda m: space.evaluator.score_model(m, fastest.backend,
+                                                                   space.shapes, space.threads),
+                    baseline=self.baseline_accuracy or 0.0, tolerance=space.tolerance,
+                    shapes=space.shapes, work_dir=tmp, time_budget_s=self.remaining_budget())
         except EdgeWeaveError as exc:
             self.notes.append(f"accuracy-aware fallback failed: {exc.message}")
             return
         self.notes.append(
-            f"accuracy-aware fallback from {base.name} on {worst_fast.backend}: kept "
+            f"accuracy-aware fallback from {base.name} on {fastest.backend}: kept "
             f"{len(found.excluded)} node(s) in float; tolerance "
             f"{'met' if found.met else 'not met'} after {len(found.steps)} step(s)")
+        if found.int8_nodes == 0:  # all float again: nothing INT8 left to measure
+            self.notes.append("fallback left no node in INT8; no fallback variant measured")
+            return
         recipe = fallback_recipe(base, found.excluded)
         built = self.build(recipe, tmp)
         built.records = [*built.records, {"name": "accuracy_fallback", **found.summary()}]

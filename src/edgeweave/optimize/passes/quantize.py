@@ -42,6 +42,8 @@ from edgeweave.optimize.passes.base import (
 )
 from edgeweave.optimize.passes.opset import DEFAULT_TARGET, name_nodes, upgrade_opset
 
+CALIB_CHUNK = 4
+"""Samples whose intermediate tensors ORT holds at once during calibration."""
 METHODS = {"minmax": oq.CalibrationMethod.MinMax, "entropy": oq.CalibrationMethod.Entropy,
            "percentile": oq.CalibrationMethod.Percentile}
 QTYPES = {"uint8": oq.QuantType.QUInt8, "int8": oq.QuantType.QInt8}
@@ -77,6 +79,7 @@ def quantize_static(model: onnx.ModelProto, ctx: PassContext) -> PassResult:
     cset = validate_samples(model, ctx.calibration, ctx.shapes, "calibration data")
     extra: dict[str, Any] = {"ActivationSymmetric": act == oq.QuantType.QInt8,
                              "WeightSymmetric": True}
+    extra["CalibStridedMinMax"] = calibration_stride(cset.num_samples)
     if method == oq.CalibrationMethod.Percentile:
         extra["CalibPercentile"] = _percentile(opts.get("percentile", 99.999))
     note = ENTROPY_NOTE if method == oq.CalibrationMethod.Entropy else None
@@ -241,16 +244,29 @@ class _SampleReader(oq.CalibrationDataReader):
     def __init__(self, samples: dict[str, np.ndarray]) -> None:
         self._samples = samples
         self._count = int(next(iter(samples.values())).shape[0])
-        self._i = 0
+        self._i, self._end = 0, self._count
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        if self._i >= self._count:
+        if self._i >= self._end:
             return None
         self._i += 1
         return {k: v[self._i - 1] for k, v in self._samples.items()}
 
+    def set_range(self, start_index: int, end_index: int) -> None:
+        """ORT's strided calibration feeds samples chunk by chunk through this."""
+        self._i, self._end = start_index, min(end_index, self._count)
+
     def __len__(self) -> int:
         return self._count
+
+
+def calibration_stride(count: int, limit: int = CALIB_CHUNK) -> int:
+    """Largest divisor of ``count`` up to ``limit``: ORT's strided calibration needs one.
+
+    ORT's calibrators keep every intermediate tensor of every sample they are given at
+    once; on a 640x640 detector 64 samples are over 20 GB. Feeding chunks bounds that.
+    """
+    return max(d for d in range(1, min(limit, count) + 1) if count % d == 0)
 
 
 @contextmanager
