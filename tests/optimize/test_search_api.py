@@ -177,3 +177,26 @@ def test_int8_that_breaks_accuracy_triggers_the_fallback_variant(tmp_path):
     assert fallback and fallback[0].within_tolerance, report.notes
     record = next(r for r in fallback[0].pass_records if r["name"] == "accuracy_fallback")
     assert record["met"] and record["excluded"] and record["int8_nodes"] > 0
+
+
+def test_metric_function_scores_every_variant(tmp_path, tiny_model_path):
+    report = edgeweave.optimize(tiny_model_path, tmp_path / "o", eval="metric_fixture:mean_max_score",
+                                backends=["onnxruntime"], plan=QUICK)
+    assert report.settings.accuracy_metric == "metric metric_fixture:mean_max_score"
+    base = report.variants[0]
+    assert base.accuracy is not None and base.accuracy_delta == 0.0
+    assert report.variant("fp32-opt@onnxruntime").accuracy == pytest.approx(base.accuracy, rel=1e-5)
+
+
+def test_unknown_metric_function_is_refused_up_front(tmp_path, tiny_model_path):
+    with pytest.raises(ParameterError, match="no function 'nope'"):
+        edgeweave.optimize(tiny_model_path, tmp_path / "o", eval="metric_fixture:nope", plan=QUICK)
+    assert not (tmp_path / "o" / "report.json").exists()
+
+
+def test_time_budget_skips_what_does_not_fit_and_still_reports(tmp_path, tiny_model_path):
+    report = edgeweave.optimize(tiny_model_path, tmp_path / "o", backends=["onnxruntime"],
+                                plan=QUICK, time_budget_s=0.001)
+    assert report.variants[0].status == "ok"  # the baseline is always measured
+    assert any(v.status == "skipped" and "time budget" in v.error for v in report.variants)
+    assert (tmp_path / "o" / "report.json").exists()

@@ -24,6 +24,7 @@ from edgeweave.optimize.report import ModelSummary, OptimizationReport, SearchSe
 from edgeweave.optimize.search import Progress, Search, SearchSpace, choose_best
 from edgeweave.runtime.backends import available_backends, get_backend
 from edgeweave.runtime.device import detect_device
+from edgeweave.runtime.isolated import load_metric
 from edgeweave.runtime.measure import TimingPlan
 from edgeweave.runtime.peak import machine_peak_gflops
 
@@ -192,6 +193,7 @@ def _data(model, model_path: Path, shapes, calib, eval_spec, preprocess, entry):
         calibration = calibration_samples(entry, CALIBRATION_SAMPLES, seed=1)
 
     if eval_spec and ":" in str(eval_spec) and not Path(eval_spec).exists():
+        load_metric(str(eval_spec))  # fail now, with a clear message, not in every variant
         evaluator = Evaluator("metric", f"metric {eval_spec}", metric=str(eval_spec))
     elif eval_spec:
         data = load_samples(eval_spec, model, shapes, spec, limit=MAX_FOLDER_SAMPLES)

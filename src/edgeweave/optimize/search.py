@@ -115,7 +115,7 @@ class Search:
         if built.error:
             row.status, row.error = "failed", f"build failed: {built.error}"
             return row
-        if self.out_of_time():
+        if self.out_of_time() and self.results:  # the baseline is always measured
             row.status, row.error = "skipped", "time budget used up"
             return row
         inputs_npz = tmp / "timing_inputs.npz"

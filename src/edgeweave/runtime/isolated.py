@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -151,9 +152,12 @@ def measure_isolated(job: Job, timeout_s: float = 600.0) -> Measurement:
     with tempfile.TemporaryDirectory(prefix="edgeweave-job-") as tmp:
         job_path = Path(tmp) / "job.json"
         job_path.write_text(job.model_dump_json())
+        # The child must import what the parent can (a user's metric module, say).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.run([sys.executable, "-m", "edgeweave.runtime.isolated", str(job_path)],
-                                  capture_output=True, text=True, timeout=timeout_s, check=False)
+                                  capture_output=True, text=True, timeout=timeout_s, check=False,
+                                  env=env)
         except subprocess.TimeoutExpired as exc:
             raise OptimizationError(
                 f"measuring {Path(job.model).name} on {job.backend} took over {timeout_s:.0f}s",
