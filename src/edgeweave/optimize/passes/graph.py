@@ -138,19 +138,14 @@ def ort_fusions(model: onnx.ModelProto, ctx: PassContext) -> PassResult:
     ops: faster on ORT, but the result runs only on onnxruntime, so the details mark it
     ``backends: ["onnxruntime"]``.
     """
-    import onnxruntime as ort
 
     if ctx.work_dir is not None:
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.work_dir) as tmp:
         src, dst = Path(tmp) / "ort_in.onnx", Path(tmp) / "ort_fused.onnx"
         onnx.save(model, str(src))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(dst)
-        options.log_severity_level = 3
         try:
-            ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
+            ir.ort_optimize_file(src, dst, "extended")
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
             raise OptimizationError(
                 f"ort_fusions: onnxruntime cannot load the model ({str(exc).strip()[:300]})",

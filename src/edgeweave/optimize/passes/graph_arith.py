@@ -178,12 +178,7 @@ def fuse_arith_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, dict[str,
         if not done:
             break
         ir.replace_nodes(out.graph, (n for n in out.graph.node if n.output[0]))
-    pruned = ir.prune_initializers(out.graph)
-    ir.prune_value_info(out.graph)
-    details: dict[str, Any] = dict(sorted(counts.items()))
-    details.update(constants_to_initializers=moved, pruned_initializers=pruned,
-                   not_fused=skips.as_dict(), changed=bool(counts or moved))
-    return out, details
+    return out, ir.rewrite_details(out, counts, moved, skips)
 
 
 @register_pass("fuse_elementwise")

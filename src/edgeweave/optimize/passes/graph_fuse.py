@@ -178,12 +178,7 @@ def fuse_conv_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, dict[str, 
         if not removed:
             break
         ir.replace_nodes(out.graph, (n for i, n in enumerate(out.graph.node) if i not in removed))
-    pruned = ir.prune_initializers(out.graph)
-    ir.prune_value_info(out.graph)
-    details: dict[str, Any] = dict(sorted(counts.items()))
-    details.update(constants_to_initializers=moved, pruned_initializers=pruned,
-                   not_fused=skips.as_dict(), changed=bool(counts or moved))
-    return out, details
+    return out, ir.rewrite_details(out, counts, moved, skips)
 
 
 @register_pass("fuse_conv_bn")

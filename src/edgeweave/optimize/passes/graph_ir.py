@@ -8,8 +8,9 @@ outputs) in one place so every pass gets them right.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -330,3 +331,33 @@ def prune_value_info(graph: onnx.GraphProto) -> int:
     if removed:
         reset(graph.value_info, keep)
     return removed
+
+
+def ort_optimize_file(src: str | Path, dst: str | Path, level: str) -> None:
+    """Save ONNX Runtime's offline-optimized graph of ``src`` to ``dst``.
+
+    ``level`` 'basic' keeps standard ONNX (constant folding, Conv+BN, redundant nodes);
+    'extended' adds com.microsoft fused ops that only ONNX Runtime runs. Raises what ORT
+    raises (its own exception types); callers turn that into their own error.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    }[level]
+    options.optimized_model_filepath = str(dst)
+    options.log_severity_level = 3
+    ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
+
+
+def rewrite_details(out: onnx.ModelProto, counts: Counter[str], moved: int, skips: Skips
+                    ) -> dict[str, Any]:
+    """Prune what a rewrite left unused and describe it (shared by the fusion passes)."""
+    pruned = prune_initializers(out.graph)
+    prune_value_info(out.graph)
+    details: dict[str, Any] = dict(sorted(counts.items()))
+    details.update(constants_to_initializers=moved, pruned_initializers=pruned,
+                   not_fused=skips.as_dict(), changed=bool(counts or moved))
+    return details

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from onnxruntime import quantization as oq
 from onnxruntime.quantization.quant_utils import add_pre_process_metadata
 
@@ -40,6 +39,7 @@ from edgeweave.optimize.passes.base import (
     register_pass,
     result,
 )
+from edgeweave.optimize.passes.graph_ir import ort_optimize_file
 from edgeweave.optimize.passes.opset import DEFAULT_TARGET, name_nodes, upgrade_opset
 
 CALIB_CHUNK = 4
@@ -189,12 +189,8 @@ def _prepare(model: onnx.ModelProto, ctx: PassContext, work: Path, optimise: boo
     if not optimise:
         return src, record
     optimised, inferred = work / "float_opt.onnx", work / "float_prepared.onnx"
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = str(optimised)
-    options.log_severity_level = 3
     try:
-        ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
+        ort_optimize_file(src, optimised, "basic")
         onnx.shape_inference.infer_shapes_path(str(optimised), str(inferred))
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
         record["preprocess_error"] = str(exc).strip().splitlines()[0][:300]
