@@ -200,3 +200,13 @@ def test_time_budget_skips_what_does_not_fit_and_still_reports(tmp_path, tiny_mo
     assert report.variants[0].status == "ok"  # the baseline is always measured
     assert any(v.status == "skipped" and "time budget" in v.error for v in report.variants)
     assert (tmp_path / "o" / "report.json").exists()
+
+
+def test_baseline_and_fastest_candidates_are_retimed_keeping_the_lowest_p50(calibrated_report):
+    _, report = calibrated_report
+    retimed = [v for v in report.variants if len(v.p50_runs) > 1]
+    assert report.variants[0] in retimed and 2 <= len(retimed) <= 4
+    for v in retimed:
+        assert len(v.p50_runs) == 3
+        assert v.latency_ms.p50 == pytest.approx(min(v.p50_runs))
+        assert v.speedup == pytest.approx(report.variants[0].latency_ms.p50 / v.latency_ms.p50)

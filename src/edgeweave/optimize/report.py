@@ -51,6 +51,8 @@ class VariantResult(BaseModel):
     accuracy_delta: float | None = None
     agreement: dict[str, float | None] | None = None
     speedup: float | None = None
+    p50_runs: list[float] = Field(default_factory=list)
+    """p50 of every timing run when re-timed against the baseline (lowest is kept)"""
     within_tolerance: bool | None = None
 
 
@@ -141,6 +143,10 @@ def to_markdown(report: OptimizationReport) -> str:
             f"{batch} | {_f(v.speedup, '.2f')}x | {_f(v.load_s, '.2f')} | "
             f"{_f(v.peak_rss_mb, '.0f')} | {v.size_bytes / 1e6:.2f} | {v.nodes} | "
             f"{_f(v.gflops, '.1f')} | {_f(v.peak_ratio and v.peak_ratio * 100, '.1f')} |")
+    retimed = [v for v in report.variants if len(v.p50_runs) > 1]
+    if retimed:
+        lines += ["", "Re-timed in interleaved rounds (p50 of each run, ms; the lowest is kept):"]
+        lines += [f"- `{v.name}`: {', '.join(f'{t:.2f}' for t in v.p50_runs)}" for v in retimed]
     if report.notes:
         lines += ["", "Notes:", *[f"- {n}" for n in report.notes]]
     lines += ["", "Passes per variant:", ""]

@@ -27,6 +27,9 @@ from edgeweave.optimize.report import VariantResult
 from edgeweave.runtime.isolated import Job, measure_isolated
 from edgeweave.runtime.measure import TimingPlan
 
+CONFIRM_TOP = 3
+"""Candidates re-timed against the baseline before the choice is made."""
+CONFIRM_ROUNDS = 2
 Progress = Callable[[str, int, int], None]
 """progress(description, done, total)"""
 
@@ -98,6 +101,7 @@ class Search:
         self.baseline_p50: float | None = None
         self.flops: int | None = None
         self.built: dict[str, Built] = {}
+        self.recipes: dict[str, Recipe] = {}
 
     # -- measuring ---------------------------------------------------------------------
     def out_of_time(self) -> bool:
@@ -118,14 +122,11 @@ class Search:
         if self.out_of_time() and self.results:  # the baseline is always measured
             row.status, row.error = "skipped", "time budget used up"
             return row
-        inputs_npz = tmp / "timing_inputs.npz"
+        self.recipes[recipe.name] = recipe
         outputs_npz = tmp / f"out-{recipe.name}-{backend}.npz"
-        job = Job(model=str(built.path), backend=backend, threads=self.space.threads,
-                  compute_precision=recipe.compute_precision,
-                  shapes={k: list(v) for k, v in self.space.shapes.items()},
-                  inputs_npz=str(inputs_npz), plan=self.space.plan,
-                  outputs_npz=str(outputs_npz), batch_ok=self.batch_ok(),
-                  **self.space.evaluator.job_fields(eval_npz))
+        job = self.job(row, tmp).model_copy(update={
+            "outputs_npz": str(outputs_npz), "batch_ok": self.batch_ok(),
+            **self.space.evaluator.job_fields(eval_npz)})
         try:
             m = measure_isolated(job)
         except OptimizationError as exc:
@@ -137,6 +138,47 @@ class Search:
             row.gflops = self.flops / (m.latency_ms.p50 / 1000.0) / 1e9
         self.score(row, m.metric, outputs_npz if outputs_npz.exists() else None)
         return row
+
+    def job(self, row: VariantResult, tmp: Path) -> Job:
+        """A timing-only job for ``row``'s model on its backend."""
+        return Job(model=row.path, backend=row.backend, threads=self.space.threads,
+                   compute_precision=self.recipes[row.variant].compute_precision,
+                   shapes={k: list(v) for k, v in self.space.shapes.items()},
+                   inputs_npz=str(tmp / "timing_inputs.npz"), plan=self.space.plan)
+
+    def confirm(self, tmp: Path, top: int = CONFIRM_TOP, rounds: int = CONFIRM_ROUNDS) -> None:
+        """Re-time the baseline and the fastest candidates in interleaved rounds.
+
+        Timings on a shared machine drift by 2x between minutes; one sequential pass can
+        crown a variant that merely ran in a quiet moment. Each contender keeps the run
+        with the lowest p50 (noise only ever adds time), and all p50s are recorded.
+        """
+        ok = [r for r in self.results[1:] if r.status == "ok" and r.latency_ms
+              and r.within_tolerance is not False]
+        contenders = [self.results[0], *sorted(ok, key=lambda r: r.latency_ms.p50)[:top]]
+        for row in contenders:
+            row.p50_runs = [row.latency_ms.p50]  # type: ignore[union-attr]
+        for _ in range(rounds):
+            for row in contenders:
+                if self.out_of_time():
+                    return
+                try:
+                    m = measure_isolated(self.job(row, tmp))
+                except OptimizationError:
+                    continue
+                row.p50_runs.append(m.latency_ms.p50)
+                if m.latency_ms.p50 < row.latency_ms.p50:  # type: ignore[union-attr]
+                    row.latency_ms, row.fps = m.latency_ms, m.fps
+        self.rescale()
+
+    def rescale(self) -> None:
+        """Speedups and GFLOP/s from the (possibly re-timed) latencies."""
+        base = self.results[0].latency_ms
+        for row in self.results:
+            if row.status == "ok" and row.latency_ms and base:
+                row.speedup = base.p50 / row.latency_ms.p50
+                if self.flops:
+                    row.gflops = self.flops / (row.latency_ms.p50 / 1000.0) / 1e9
 
     def batch_ok(self) -> bool:
         """Batch FPS only where every input's leading dim is dynamic in the model."""
@@ -181,6 +223,8 @@ class Search:
                     done += 1
             self.progress("accuracy-aware fallback", done, total)
             self.maybe_fallback(tmp, eval_npz)
+            self.progress("re-timing the fastest variants against the baseline", done, total)
+            self.confirm(tmp)
         self.progress("done", total, total)
         return self.results
 
