@@ -80,11 +80,10 @@ def edgeweave_best(report: Any) -> tuple[str, Any]:
     from edgeweave.runtime.device import detect_device
 
     best = report.variant(report.best)
-    recipe_precision = "bf16" if best.precision == "bf16" else "exact"
     shapes = {k: tuple(v) for k, v in report.model.shapes.items()}
     session = get_backend(best.backend).load(Path(best.path), detect_device(),
                                              BackendOptions(shapes=shapes,
-                                                            compute_precision=recipe_precision))
+                                                            compute_precision=best.compute_precision))
     return f"{best.name}", session
 
 

@@ -33,6 +33,8 @@ class VariantResult(BaseModel):
     pass_records: list[dict[str, Any]] = Field(default_factory=list)
     backend: str
     precision: str
+    compute_precision: str = "exact"
+    """runtime-side precision to load it with (BackendOptions.compute_precision)"""
     path: str
     size_bytes: int
     nodes: int

@@ -101,7 +101,6 @@ class Search:
         self.baseline_p50: float | None = None
         self.flops: int | None = None
         self.built: dict[str, Built] = {}
-        self.recipes: dict[str, Recipe] = {}
 
     # -- measuring ---------------------------------------------------------------------
     def out_of_time(self) -> bool:
@@ -114,7 +113,8 @@ class Search:
         row = VariantResult(name=f"{recipe.name}@{backend}", variant=recipe.name,
                             passes=list(recipe.passes),
                             pass_records=built.records, backend=backend,
-                            precision=recipe.precision, path=str(built.path or ""),
+                            precision=recipe.precision,
+                            compute_precision=recipe.compute_precision, path=str(built.path or ""),
                             size_bytes=built.size_bytes, nodes=built.nodes)
         if built.error:
             row.status, row.error = "failed", f"build failed: {built.error}"
@@ -122,7 +122,6 @@ class Search:
         if self.out_of_time() and self.results:  # the baseline is always measured
             row.status, row.error = "skipped", "time budget used up"
             return row
-        self.recipes[recipe.name] = recipe
         outputs_npz = tmp / f"out-{recipe.name}-{backend}.npz"
         job = self.job(row, tmp).model_copy(update={
             "outputs_npz": str(outputs_npz), "batch_ok": self.batch_ok(),
@@ -142,7 +141,7 @@ class Search:
     def job(self, row: VariantResult, tmp: Path) -> Job:
         """A timing-only job for ``row``'s model on its backend."""
         return Job(model=row.path, backend=row.backend, threads=self.space.threads,
-                   compute_precision=self.recipes[row.variant].compute_precision,
+                   compute_precision=row.compute_precision,
                    shapes={k: list(v) for k, v in self.space.shapes.items()},
                    inputs_npz=str(tmp / "timing_inputs.npz"), plan=self.space.plan)
 
