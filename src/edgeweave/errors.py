@@ -54,6 +54,14 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
     return text.splitlines()[0][:limit] if text else type(exc).__name__
 
 
+class DagError(EdgeWeaveError):
+    """A DAG cannot be built, or a task's code cannot be found or imported."""
+
+
+class NotFoundError(EdgeWeaveError):
+    """An id (DAG, run, task, model) names nothing that exists."""
+
+
 EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     InvalidModelError: 3,
     UnsupportedModelError: 4,
@@ -62,6 +70,8 @@ EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     BackendUnavailableError: 6,
     OutputError: 7,
     OptimizationError: 8,
+    DagError: 9,
+    NotFoundError: 10,
 }
 
 HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
@@ -72,6 +82,8 @@ HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
     BackendUnavailableError: 409,
     OutputError: 500,
     OptimizationError: 500,
+    DagError: 422,
+    NotFoundError: 404,
 }
 
 

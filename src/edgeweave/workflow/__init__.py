@@ -1,0 +1,1 @@
+"""Workflows: DAGs of AI tasks, triggers, the scheduler and its executors."""
