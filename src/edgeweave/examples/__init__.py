@@ -1,0 +1,1 @@
+"""Bundled example workflows (loaded with the DAG folder by default)."""
