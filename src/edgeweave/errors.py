@@ -62,6 +62,14 @@ class NotFoundError(EdgeWeaveError):
     """An id (DAG, run, task, model) names nothing that exists."""
 
 
+class StoreError(EdgeWeaveError):
+    """The state store cannot be opened, migrated or written."""
+
+
+class InvalidTransitionError(StoreError):
+    """A task-instance state change that the state machine forbids (or that raced)."""
+
+
 EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     InvalidModelError: 3,
     UnsupportedModelError: 4,
@@ -72,6 +80,8 @@ EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     OptimizationError: 8,
     DagError: 9,
     NotFoundError: 10,
+    StoreError: 11,
+    InvalidTransitionError: 12,
 }
 
 HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
@@ -84,6 +94,8 @@ HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
     OptimizationError: 500,
     DagError: 422,
     NotFoundError: 404,
+    StoreError: 503,
+    InvalidTransitionError: 409,
 }
 
 

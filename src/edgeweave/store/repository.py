@@ -1,0 +1,306 @@
+"""Small, transactional functions over the store, for the scheduler, the CLI and the API.
+
+Each function opens its own transaction and commits before it returns, so what a caller
+acts on is already durable. The scheduler's hot path batches its writes through
+:class:`edgeweave.store.batch.WriteBatch` instead; these are the one-at-a-time versions.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from edgeweave.store import artifacts
+from edgeweave.store.errors import InvalidTransitionError, NotFoundError, StoreError
+from edgeweave.store.tables import (
+    DagRow,
+    DagRunRow,
+    PoolRow,
+    TaskInstanceRow,
+    TaskLogRow,
+    TaskResultRow,
+    log_table,
+    run_table,
+    ti_table,
+    utcnow,
+)
+from edgeweave.workflow.states import ALLOWED, RunState, TaskState, can_transition
+
+if TYPE_CHECKING:  # the store sits below the workflow layer: DAG is only a type here
+    from edgeweave.workflow.dag import DAG
+
+STREAMS = ("stdout", "stderr", "log")
+
+
+def _session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def new_run_id(source: str, logical_date: datetime) -> str:
+    """``source__2024-05-01T12:00:00__a1b2c3``: readable, sortable, unique across DAGs."""
+    return f"{source}__{logical_date:%Y-%m-%dT%H:%M:%S}__{secrets.token_hex(3)}"
+
+
+def create_run(engine: Engine, dag: DAG, params: dict[str, Any] | None = None, *,
+               source: str = "manual", logical_date: datetime | None = None,
+               run_id: str | None = None) -> DagRunRow:
+    """A new run in state ``queued`` with one task instance per task, in one transaction.
+
+    Either the run and all its task instances are written, or (on any error) nothing is.
+    """
+    now = utcnow()
+    logical_date = logical_date or now
+    run_id = run_id or new_run_id(source, logical_date)
+    specs = {tid: spec.to_dict() for tid, spec in dag.tasks.items()}
+    for what, data in [("params", params or {}), *((f"task {t!r}", d) for t, d in specs.items())]:
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"cannot store a run of DAG {dag.dag_id!r}: {what} is not JSON: {exc}",
+                             "task kwargs and params must be JSON-serializable") from exc
+    run_values = {"dag_id": dag.dag_id, "run_id": run_id, "state": RunState.QUEUED.value,
+                  "params": dict(params or {}), "trigger_source": source,
+                  "logical_date": logical_date, "created_at": now}
+    try:
+        with engine.begin() as conn:
+            pk = conn.execute(insert(run_table).values(**run_values).returning(run_table.c.id)).scalar_one()
+            rows = [{"run_pk": pk, "task_id": tid, "state": TaskState.NONE.value, "try_number": 0,
+                     "max_tries": spec.retries + 1, "spec": specs[tid]}
+                    for tid, spec in dag.tasks.items()]
+            if rows:
+                conn.execute(insert(ti_table), rows)
+    except IntegrityError as exc:
+        raise StoreError(f"run {run_id!r} already exists", "use another run id") from exc
+    return DagRunRow(id=pk, **run_values)
+
+
+def get_run(engine: Engine, run_id: str | int) -> DagRunRow:
+    """The run with this run id (str) or primary key (int); NotFoundError if unknown."""
+    column = DagRunRow.id if isinstance(run_id, int) else DagRunRow.run_id
+    with _session(engine) as s:
+        row = s.scalars(select(DagRunRow).where(column == run_id)).first()
+    if row is None:
+        recent = list_runs(engine, limit=5)
+        known = ", ".join(r.run_id for r in recent) or "none yet"
+        raise NotFoundError(f"no run {run_id!r}", f"recent runs: {known}")
+    return row
+
+
+def list_runs(engine: Engine, dag_id: str | None = None, state: str | RunState | None = None,
+              limit: int = 50, offset: int = 0) -> list[DagRunRow]:
+    """Runs, newest first, optionally of one DAG and/or in one state."""
+    if limit < 0 or offset < 0:
+        raise StoreError(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
+    query = select(DagRunRow).order_by(DagRunRow.id.desc()).limit(limit).offset(offset)
+    if dag_id is not None:
+        query = query.where(DagRunRow.dag_id == dag_id)
+    if state is not None:
+        query = query.where(DagRunRow.state == RunState(state).value)
+    with _session(engine) as s:
+        return list(s.scalars(query))
+
+
+def set_run_state(engine: Engine, run_pk: int, state: RunState, **fields: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(run_table).where(run_table.c.id == run_pk)
+                     .values(state=RunState(state).value, **fields))
+
+
+def cancel_queued_run(engine: Engine, run_pk: int) -> bool:
+    """Cancel a run that has not started (its tasks become skipped); False if it had."""
+    with engine.begin() as conn:
+        done = conn.execute(update(run_table).where(run_table.c.id == run_pk,
+                                                    run_table.c.state == RunState.QUEUED.value)
+                            .values(state=RunState.CANCELLED.value, ended_at=utcnow()))
+        if done.rowcount != 1:
+            return False
+        conn.execute(update(ti_table).where(ti_table.c.run_pk == run_pk,
+                                            ti_table.c.state == TaskState.NONE.value)
+                     .values(state=TaskState.SKIPPED.value))
+    return True
+
+
+def task_instances(engine: Engine, run_id: str | int) -> list[TaskInstanceRow]:
+    """The run's task instances in creation (declaration) order."""
+    run = get_run(engine, run_id)
+    with _session(engine) as s:
+        return list(s.scalars(select(TaskInstanceRow).where(TaskInstanceRow.run_pk == run.id)
+                              .order_by(TaskInstanceRow.id)))
+
+
+def get_task_instance(engine: Engine, run_id: str | int, task_id: str) -> TaskInstanceRow:
+    tis = task_instances(engine, run_id)
+    for ti in tis:
+        if ti.task_id == task_id:
+            return ti
+    raise NotFoundError(f"run {run_id!r} has no task {task_id!r}",
+                        f"its tasks: {', '.join(t.task_id for t in tis)}")
+
+
+def transition(engine: Engine, ti: TaskInstanceRow | int, new_state: TaskState,
+               **fields: Any) -> TaskInstanceRow:
+    """Move one task instance to ``new_state`` (plus ``fields``), committed before returning.
+
+    The change is a compare-and-set on the state read in the same transaction, so two
+    writers cannot both move the same task out of one state.
+    """
+    new_state = TaskState(new_state)
+    ti_id = ti if isinstance(ti, int) else ti.id
+    with _session(engine) as s, s.begin():
+        row = s.get(TaskInstanceRow, ti_id)
+        if row is None:
+            raise NotFoundError(f"no task instance with id {ti_id}")
+        old = TaskState(row.state)
+        if not can_transition(old, new_state):
+            raise InvalidTransitionError(
+                f"task {row.task_id!r} cannot go from {old.value} to {new_state.value}",
+                "allowed from here: " + ", ".join(sorted(s.value for s in _allowed(old))))
+        done = s.execute(update(ti_table).where(ti_table.c.id == ti_id, ti_table.c.state == old.value)
+                         .values(state=new_state.value, **fields))
+        if done.rowcount != 1:
+            raise InvalidTransitionError(f"task {row.task_id!r} changed state concurrently")
+    with _session(engine) as s:
+        fresh = s.get(TaskInstanceRow, ti_id)
+    if fresh is None:
+        raise NotFoundError(f"task instance {ti_id} vanished")
+    return fresh
+
+
+def _allowed(state: TaskState) -> frozenset[TaskState]:
+    return ALLOWED[state]
+
+
+def append_log(engine: Engine, ti_id: int, try_number: int, stream: str, text: str) -> int:
+    """Append a chunk to a try's log; returns its sequence number."""
+    if stream not in STREAMS:
+        raise StoreError(f"log stream must be one of {', '.join(STREAMS)}, got {stream!r}")
+    with engine.begin() as conn:
+        seq = conn.execute(select(func.coalesce(func.max(log_table.c.seq), -1) + 1)
+                           .where(log_table.c.ti_id == ti_id, log_table.c.try_number == try_number)
+                           ).scalar_one()
+        conn.execute(insert(log_table).values(ti_id=ti_id, try_number=try_number, seq=seq,
+                                              stream=stream, text=text, created_at=utcnow()))
+    return int(seq)
+
+
+@dataclass
+class LogRead:
+    """Log text of one try (chunks ``offset`` onwards) and the offset to continue from."""
+
+    text: str
+    next_offset: int
+    try_number: int
+
+
+def read_log(engine: Engine, ti_id: int, try_number: int | None = None, *, offset: int = 0,
+             tail: int | None = None, streams: Sequence[str] = STREAMS) -> LogRead:
+    """A try's captured output (default: the latest try that logged anything).
+
+    ``offset`` is a chunk sequence number (pass back ``next_offset`` to follow a running
+    task); ``tail`` keeps only the last N lines.
+    """
+    with engine.connect() as conn:
+        if try_number is None:
+            try_number = conn.execute(select(func.max(log_table.c.try_number))
+                                      .where(log_table.c.ti_id == ti_id)).scalar_one() or 0
+        rows = conn.execute(select(log_table.c.seq, log_table.c.text)
+                            .where(log_table.c.ti_id == ti_id, log_table.c.try_number == try_number,
+                                   log_table.c.seq >= offset, log_table.c.stream.in_(list(streams)))
+                            .order_by(log_table.c.seq)).all()
+    text = "".join(r.text for r in rows)
+    if tail is not None:
+        text = "".join(text.splitlines(keepends=True)[-tail:]) if tail > 0 else ""
+    return LogRead(text, (rows[-1].seq + 1) if rows else offset, try_number)
+
+
+def log_chunks(engine: Engine, ti_id: int, try_number: int) -> list[TaskLogRow]:
+    """Every chunk of one try, with its stream, in order."""
+    with _session(engine) as s:
+        return list(s.scalars(select(TaskLogRow).where(TaskLogRow.ti_id == ti_id,
+                                                       TaskLogRow.try_number == try_number)
+                              .order_by(TaskLogRow.seq)))
+
+
+def save_result(engine: Engine, ti_id: int, try_number: int, ref: dict[str, Any]) -> None:
+    """Record a task's result ref (from artifacts.to_ref), replacing an older try's."""
+    with _session(engine) as s, s.begin():
+        s.execute(delete(TaskResultRow).where(TaskResultRow.ti_id == ti_id))
+        s.add(TaskResultRow(ti_id=ti_id, try_number=try_number, kind=ref["kind"],
+                            value=ref.get("value"), artifact_key=ref.get("key"),
+                            size=int(ref.get("size", 0)), content_type=ref["content_type"]))
+
+
+def result_ref(engine: Engine, ti_id: int) -> dict[str, Any] | None:
+    """The stored result ref of a task instance, or None if it has none."""
+    with _session(engine) as s:
+        row = s.get(TaskResultRow, ti_id)
+    return None if row is None else row_to_ref(row)
+
+
+def row_to_ref(row: Any) -> dict[str, Any]:
+    if row.kind == "inline":
+        return {"kind": "inline", "value": row.value, "size": row.size,
+                "content_type": row.content_type}
+    return {"kind": "artifact", "key": row.artifact_key, "size": row.size,
+            "content_type": row.content_type}
+
+
+def load_result(engine: Engine, ti_id: int, root: str | None = None) -> Any:
+    """A task instance's return value; NotFoundError if it has no stored result."""
+    ref = result_ref(engine, ti_id)
+    if ref is None:
+        raise NotFoundError(f"task instance {ti_id} has no result",
+                            "only successful tasks have results")
+    return artifacts.from_ref(ref, root)
+
+
+def set_pool(engine: Engine, name: str, slots: int, description: str = "") -> None:
+    """Create or resize a pool."""
+    if not name or slots < 0:
+        raise StoreError(f"a pool needs a name and slots >= 0, got {name!r} with {slots}")
+    with _session(engine) as s, s.begin():
+        row = s.get(PoolRow, name)
+        if row is None:
+            s.add(PoolRow(name=name, slots=slots, description=description))
+        else:
+            row.slots, row.description = slots, description or row.description
+
+
+def get_pools(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {r.name: r.slots for r in conn.execute(select(PoolRow.name, PoolRow.slots))}
+
+
+def delete_pool(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        if conn.execute(delete(PoolRow.__table__).where(PoolRow.name == name)).rowcount == 0:
+            raise NotFoundError(f"no pool {name!r}")
+
+
+def sync_dag(engine: Engine, dag: DAG, fileloc: str | None = None) -> None:
+    """Record (or refresh) a parsed DAG; keeps its paused flag."""
+    with _session(engine) as s, s.begin():
+        row = s.get(DagRow, dag.dag_id)
+        if row is None:
+            row = DagRow(dag_id=dag.dag_id, is_paused=False)
+            s.add(row)
+        row.fileloc = fileloc or (dag.source.file if dag.source else None) or row.fileloc
+        row.schedule = dag.schedule
+        row.last_parsed = utcnow()
+
+
+def set_paused(engine: Engine, dag_id: str, paused: bool) -> None:
+    with _session(engine) as s, s.begin():
+        row = s.get(DagRow, dag_id)
+        if row is None:
+            raise NotFoundError(f"no DAG {dag_id!r} in the store", "the scheduler records DAGs it loads")
+        row.is_paused = paused
