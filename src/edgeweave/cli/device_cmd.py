@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from edgeweave.cli.console import make_console
+
+console = make_console()
 zoo_app = typer.Typer(no_args_is_help=True, help="Real pretrained models that ship with packages.")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from edgeweave.cli.console import make_console
 from edgeweave.models.artifact import ModelArtifact, inspect_model
 from edgeweave.models.shapes import parse_shapes
 
-console = Console()
+console = make_console()
 
 
 def inspect(

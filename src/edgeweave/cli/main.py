@@ -10,22 +10,27 @@ import os
 import sys
 
 import typer
-from rich.console import Console
 
+from edgeweave.cli.console import make_console
 from edgeweave.errors import EdgeWeaveError, exit_code
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="EdgeWeave: measured model optimization for edge devices.")
-err_console = Console(stderr=True)
+err_console = make_console(stderr=True)
 
 
 def _register() -> None:
-    from edgeweave.cli import device_cmd, inspect_cmd, optimize_cmd
+    from edgeweave.cli import device_cmd, inspect_cmd, optimize_cmd, workflow_cmd
 
     app.command("inspect")(inspect_cmd.inspect)
     app.command("optimize")(optimize_cmd.optimize)
     app.command("device")(device_cmd.device)
     app.add_typer(device_cmd.zoo_app, name="zoo")
+    app.add_typer(workflow_cmd.dags_app, name="dags")
+    app.command("trigger")(workflow_cmd.trigger)
+    app.add_typer(workflow_cmd.runs_app, name="runs")
+    app.add_typer(workflow_cmd.tasks_app, name="tasks")
+    app.command("scheduler")(workflow_cmd.scheduler)
 
 
 _register()

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from edgeweave.cli.console import make_console
 from edgeweave.errors import ParameterError
 from edgeweave.models.shapes import parse_shapes
 from edgeweave.optimize.report import OptimizationReport
 
-# Not a terminal (CI logs, pipes): rich would assume 80 columns and squash the table.
-console = Console(width=shutil.get_terminal_size((150, 40)).columns)
+console = make_console()
 
 
 def optimize(

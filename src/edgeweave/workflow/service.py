@@ -1,0 +1,143 @@
+"""Wiring for the CLI (and later the server): DAG folders, the store, triggering, the
+scheduler with its cron ticker and event listeners — one place, so both fronts agree."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from edgeweave.errors import NotFoundError
+from edgeweave.workflow.dag import DAG
+from edgeweave.workflow.loader import DagBag, default_dag_folders
+
+log = logging.getLogger(__name__)
+
+
+def examples_folder() -> Path:
+    """The DAGs bundled with the package (loaded with the user's folder by default)."""
+    import edgeweave.examples
+
+    return Path(edgeweave.examples.__file__).parent / "dags"
+
+
+def known_operators() -> set[str]:
+    import edgeweave.workflow.operators.ai  # noqa: F401  (registers optimize_model, infer)
+    from edgeweave.workflow.operators import OPERATORS
+
+    return set(OPERATORS)
+
+
+def load_dags(folders: list[Path] | None = None, examples: bool = True) -> DagBag:
+    """DAGs from ``folders`` (default: $EDGEWEAVE_DAGS or ./dags) plus the bundled examples."""
+    chosen = list(folders) if folders else default_dag_folders()
+    if examples:
+        chosen.append(examples_folder())
+    return DagBag.load(chosen, known_operators=known_operators())
+
+
+def get_dag(bag: DagBag, dag_id: str) -> DAG:
+    if dag_id not in bag.dags:
+        broken = f"; files that failed to load: {', '.join(bag.import_errors)}" \
+            if bag.import_errors else ""
+        raise NotFoundError(f"unknown DAG {dag_id!r}",
+                            f"known DAGs: {', '.join(sorted(bag.dags)) or 'none'}{broken}")
+    return bag.dags[dag_id]
+
+
+def open_engine(url: str | None = None) -> Engine:
+    from edgeweave.store.db import open_store
+
+    return open_store(url)
+
+
+def trigger(engine: Engine, dag: DAG, params: dict[str, Any], source: str = "manual",
+            logical_date: datetime | None = None) -> str:
+    """Validate params and store a queued run; a running scheduler picks it up."""
+    from edgeweave.store import repository as repo
+    from edgeweave.workflow.params import validate_params
+
+    values = validate_params(dag, params)
+    repo.sync_dag(engine, dag)
+    return repo.create_run(engine, dag, values, source=source, logical_date=logical_date).run_id
+
+
+def make_scheduler(engine: Engine, bag: DagBag, parallelism: int | None = None):  # type: ignore[no-untyped-def]
+    from edgeweave.workflow.executors.local import LocalExecutor
+    from edgeweave.workflow.scheduler import Scheduler
+
+    executor = LocalExecutor(parallelism=parallelism) if parallelism else LocalExecutor()
+    return Scheduler(engine, bag.dags, executor)
+
+
+def last_cron_dates(engine: Engine) -> dict[str, datetime]:
+    """Per DAG, the logical date of its latest cron run: where the ticker resumes."""
+    from edgeweave.store.tables import DagRunRow
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(DagRunRow.dag_id, func.max(DagRunRow.logical_date))
+                            .where(DagRunRow.trigger_source == "cron")
+                            .group_by(DagRunRow.dag_id)).all()
+    return {dag_id: when for dag_id, when in rows if when is not None}
+
+
+@dataclass
+class SchedulerService:
+    """Scheduler + cron ticker + webhook/MQTT/file listeners, until ``stop`` is set."""
+
+    engine: Engine
+    bag: DagBag
+    webhook_port: int | None = None
+    mqtt_host: str | None = None
+    mqtt_port: int = 1883
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        from edgeweave.store import repository as repo
+        from edgeweave.workflow.params import validate_params
+        from edgeweave.workflow.triggers import TriggerEvent
+        from edgeweave.workflow.triggers_cron import CronTicker
+        from edgeweave.workflow.triggers_listeners import listeners_for
+
+        scheduler = make_scheduler(self.engine, self.bag)
+
+        def sink(event: TriggerEvent) -> str | None:
+            dag = get_dag(self.bag, event.dag_id)
+            return scheduler.trigger(dag.dag_id, validate_params(dag, event.params),
+                                     source=event.source.split(":")[0],
+                                     logical_date=event.logical_date)
+
+        def active(dag_id: str) -> int:
+            return sum(len(repo.list_runs(self.engine, dag_id, state, limit=10_000))
+                       for state in ("queued", "running"))
+
+        ticker = CronTicker({k: d for k, d in self.bag.dags.items() if d.schedule}, sink,
+                            last_fired=last_cron_dates(self.engine), active_runs=active)
+        listeners = None
+        if any(d.events for d in self.bag.dags.values()):
+            listeners = listeners_for(self.bag.dags, sink, webhook_host="127.0.0.1",
+                                      webhook_port=self.webhook_port or 0,
+                                      mqtt_host=self.mqtt_host or "127.0.0.1",
+                                      mqtt_port=self.mqtt_port)
+            listeners.start()
+        ticking = threading.Thread(target=self._tick, args=(ticker,), daemon=True)
+        ticking.start()
+        try:
+            scheduler.run_forever(self.stop)
+        finally:
+            self.stop.set()
+            if listeners is not None:
+                listeners.stop()
+            scheduler.close()
+
+    def _tick(self, ticker) -> None:  # type: ignore[no-untyped-def]
+        while not self.stop.wait(1.0):
+            try:
+                ticker.tick()
+            except Exception:  # a broken tick must not stop the scheduler
+                log.exception("cron tick failed")
