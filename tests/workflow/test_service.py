@@ -1,0 +1,74 @@
+"""The scheduler service: a webhook event starts a run that the scheduler completes."""
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from edgeweave.store import repository as repo
+from edgeweave.workflow import service
+
+HOOK_DAG = '''
+dag_id: hooked
+params:
+  name: {type: string, default: x}
+events:
+  - webhook: /hooks/hello
+tasks:
+  - id: echo
+    python: os.path:basename
+    params: {p: "{{ params.name }}"}
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dag_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGEWEAVE_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "hooked.yaml").write_text(HOOK_DAG)
+    return folder
+
+
+def test_webhook_event_runs_the_dag_to_success(dag_folder: Path):
+    bag = service.load_dags([dag_folder], examples=False)
+    assert not bag.import_errors, bag.import_errors
+    engine = service.open_engine()
+    port = _free_port()
+    svc = service.SchedulerService(engine, bag, webhook_port=port)
+    worker = threading.Thread(target=svc.run, daemon=True)
+    worker.start()
+    try:
+        body = None
+        for _ in range(50):  # the listener starts with the service
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/hooks/hello",
+                                             data=json.dumps({"name": "/a/b.txt"}).encode(),
+                                             method="POST")
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    body = json.loads(resp.read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body and body["run_id"].startswith("webhook__")
+        deadline = time.monotonic() + 20
+        while repo.get_run(engine, body["run_id"]).state not in ("success", "failed"):
+            assert time.monotonic() < deadline, "run did not finish"
+            time.sleep(0.05)
+        run = repo.get_run(engine, body["run_id"])
+        assert run.state == "success" and run.params == {"name": "/a/b.txt"}
+        ti = repo.task_instances(engine, run.id)[0]
+        assert repo.load_result(engine, ti.id) == "b.txt"
+    finally:
+        svc.stop.set()
+        worker.join(timeout=10)
