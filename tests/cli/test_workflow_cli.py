@@ -70,3 +70,14 @@ def test_unreachable_database_url(capsys, monkeypatch):
     monkeypatch.setenv("EDGEWEAVE_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
     code, _, err = run(capsys, "runs", "list")
     assert code == 11 and "cannot connect" in err and "EDGEWEAVE_DB_URL" in err
+
+
+def test_pause_and_unpause_are_recorded(capsys):
+    from edgeweave.store import repository as repo
+    from edgeweave.workflow.service import open_engine
+
+    code, out, _ = run(capsys, "dags", "pause", "hello")
+    assert code == 0 and "hello: paused" in out
+    assert repo.is_paused(open_engine(), "hello")
+    assert run(capsys, "dags", "unpause", "hello")[0] == 0
+    assert not repo.is_paused(open_engine(), "hello")

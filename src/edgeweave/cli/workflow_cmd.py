@@ -74,6 +74,29 @@ def dags_show(dag_id: str, folder: list[Path] = typer.Option(None, "--folder")) 
         console.print(params)
 
 
+@dags_app.command("pause")
+def dags_pause(dag_id: str) -> None:
+    """Stop cron schedules of a DAG from starting runs (manual triggers still work)."""
+    _set_paused(dag_id, True)
+
+
+@dags_app.command("unpause")
+def dags_unpause(dag_id: str) -> None:
+    """Let a paused DAG's schedule start runs again."""
+    _set_paused(dag_id, False)
+
+
+def _set_paused(dag_id: str, paused: bool) -> None:
+    from edgeweave.store import repository as repo
+    from edgeweave.workflow.service import get_dag, load_dags, open_engine
+
+    dag = get_dag(load_dags(), dag_id)
+    engine = open_engine()
+    repo.sync_dag(engine, dag)
+    repo.set_paused(engine, dag_id, paused)
+    console.print(f"{dag_id}: {'paused' if paused else 'unpaused'}")
+
+
 @dags_app.command("validate")
 def dags_validate(paths: list[Path] = typer.Argument(None, help="files or folders")) -> None:
     """Load DAG files and report every problem with file and line; exit 9 if any."""

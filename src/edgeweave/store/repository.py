@@ -298,6 +298,13 @@ def sync_dag(engine: Engine, dag: DAG, fileloc: str | None = None) -> None:
         row.last_parsed = utcnow()
 
 
+def is_paused(engine: Engine, dag_id: str) -> bool:
+    """Whether ``dag_id`` is paused (a DAG the store has never seen is not)."""
+    with _session(engine) as s:
+        row = s.get(DagRow, dag_id)
+        return bool(row is not None and row.is_paused)
+
+
 def set_paused(engine: Engine, dag_id: str, paused: bool) -> None:
     with _session(engine) as s, s.begin():
         row = s.get(DagRow, dag_id)

@@ -117,7 +117,8 @@ class SchedulerService:
                        for state in ("queued", "running"))
 
         ticker = CronTicker({k: d for k, d in self.bag.dags.items() if d.schedule}, sink,
-                            last_fired=last_cron_dates(self.engine), active_runs=active)
+                            last_fired=last_cron_dates(self.engine), active_runs=active,
+                            is_paused=lambda dag_id: repo.is_paused(self.engine, dag_id))
         listeners = None
         if any(d.events for d in self.bag.dags.values()):
             listeners = listeners_for(self.bag.dags, sink, webhook_host="127.0.0.1",
