@@ -9,7 +9,7 @@ import pytest
 
 from edgeweave.workflow.dag import TaskSpec
 from edgeweave.workflow.executors.base import TaskEvent, TaskInvocation
-from edgeweave.workflow.executors.local import LocalExecutor
+from edgeweave.workflow.executors.local import QUEUE_AHEAD, LocalExecutor
 
 
 def inv(task_id: str, fn: str, tmp_path, try_number: int = 1, timeout=None, hint=None, **kwargs):
@@ -117,9 +117,11 @@ def test_cancel(executor, tmp_path):
 def test_capacity_and_unknown_hint(tmp_path):
     ex = LocalExecutor(2)
     ex.start()
+    cap = ex.max_inflight
+    assert cap == 2 * QUEUE_AHEAD  # runs 2, queues the rest so workers never wait
     try:
         ex.submit(inv("a", "sleep", tmp_path, seconds=0.2))
-        assert ex.can_submit(1) and not ex.can_submit(2)
+        assert ex.can_submit(cap - 1) and not ex.can_submit(cap)
         ex.submit(inv("h", "noop", tmp_path, hint="gpu-cluster"))
         ev = final(collect(ex, 2), "h")
         assert ev.kind == "failed" and not ev.retryable and "gpu-cluster" in ev.error
@@ -127,6 +129,28 @@ def test_capacity_and_unknown_hint(tmp_path):
         ex.shutdown()
     with pytest.raises(ValueError, match="mode"):
         LocalExecutor(mode="fiber")
+
+
+@pytest.mark.parametrize(("mode", "timeout"), [("thread", 0.8), ("process", None)])
+def test_queued_tasks_wait_for_a_worker_and_their_timeout_starts_when_they_do(tmp_path, mode,
+                                                                              timeout):
+    ex = LocalExecutor(2, mode=mode)
+    ex.start()
+    try:
+        for i in range(4):  # 4 tasks of 0.5 s, only 2 workers: t2, t3 wait ~0.5 s queued;
+            # counted from submission they would pass the 0.8 s timeout, from start they don't
+            ex.submit(inv(f"t{i}", "sleep", tmp_path, timeout=timeout, seconds=0.5))
+        events = collect(ex, 4, timeout=30)
+    finally:
+        ex.shutdown()
+    running, finished = 0, 0
+    for e in events:  # never more than 2 running at once
+        if e.kind == "running":
+            running += 1
+        elif e.kind in ("success", "failed"):
+            finished += 1
+        assert running - finished <= 2
+    assert all(final(events, f"t{i}").kind == "success" for i in range(4))
 
 
 def test_invocation_is_plain_data(tmp_path):

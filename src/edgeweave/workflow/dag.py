@@ -13,7 +13,7 @@ on a Ray node. Arguments may hold references, resolved at run time:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -64,8 +64,11 @@ class TaskSpec:
     source: Source | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain data; shallow (kwargs are shared, not deep-copied: 10k-task fan-ins made
+        ``dataclasses.asdict``'s deep copy the cost of creating a run)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["trigger_rule"] = self.trigger_rule.value
+        data["source"] = asdict(self.source) if self.source else None
         return data
 
     @classmethod
@@ -146,28 +149,32 @@ class DAG:
 
 
 def find_cycle(upstream: dict[str, list[str]]) -> list[str] | None:
-    """One cycle as a path ``[a, b, ..., a]`` if the graph has any, else None."""
+    """One cycle as a path ``[a, b, ..., a]`` (downstream order) if any, else None.
+
+    Iterative depth-first search: a recursive one overflows Python's stack on chains of a
+    few thousand tasks.
+    """
     WHITE, GREY, BLACK = 0, 1, 2
     color = dict.fromkeys(upstream, WHITE)
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        color[node] = GREY
-        stack.append(node)
-        for up in upstream.get(node, []):
-            if up not in color:
+    for root in upstream:
+        if color[root] != WHITE:
+            continue
+        path: list[str] = [root]
+        todo: list[list[str]] = [[u for u in upstream.get(root, []) if u in color]]
+        color[root] = GREY
+        while path:
+            if not todo[-1]:
+                color[path.pop()] = BLACK
+                todo.pop()
                 continue
-            if color[up] == GREY:
-                return [*stack[stack.index(up):], up]
-            if color[up] == WHITE and (found := visit(up)):
-                return found
-        stack.pop()
-        color[node] = BLACK
-        return None
-
-    for node in upstream:
-        if color[node] == WHITE and (found := visit(node)):
-            return list(reversed(found))
+            nxt = todo[-1].pop()
+            if color[nxt] == GREY:
+                cycle = [*path[path.index(nxt):], nxt]
+                return list(reversed(cycle))
+            if color[nxt] == WHITE:
+                color[nxt] = GREY
+                path.append(nxt)
+                todo.append([u for u in upstream.get(nxt, []) if u in color])
     return None
 
 

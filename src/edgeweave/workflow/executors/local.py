@@ -47,6 +47,10 @@ class _Active:
     proc: subprocess.Popen[bytes] | None = None
 
 
+QUEUE_AHEAD = 8
+"""Tasks queued per worker beyond the ones running (see LocalExecutor.max_inflight)."""
+
+
 class LocalExecutor(Executor):
     """Runs up to ``parallelism`` tasks at once in threads or subprocesses of this machine."""
 
@@ -66,7 +70,8 @@ class LocalExecutor(Executor):
         self._active: dict[TIKey, _Active] = {}
         self._work: list[_Active | None] = []
         self._work_cv = threading.Condition(self._lock)
-        self._idle = 0
+        self._waiting = 0  # worker threads blocked waiting for work
+        self._proc_slots = threading.BoundedSemaphore(self.parallelism)
         self._threads: list[threading.Thread] = []
         self._started = False
         self._next_flush = 0.0
@@ -77,8 +82,15 @@ class LocalExecutor(Executor):
             capture.install()
             self._started = True
 
+    @property
+    def max_inflight(self) -> int:
+        """Tasks accepted at once: ``parallelism`` run, the rest wait in this executor's
+        queue, so a worker that finishes starts the next task without waiting for the
+        scheduler's next commit (short tasks would otherwise idle the workers)."""
+        return self.parallelism * QUEUE_AHEAD
+
     def can_submit(self, n: int = 1) -> bool:
-        return len(self._active) + n <= self.parallelism
+        return len(self._active) + n <= self.max_inflight
 
     def knows(self, key: TIKey) -> bool:
         return key in self._active
@@ -90,8 +102,7 @@ class LocalExecutor(Executor):
             self.emit(self._failed(invocation, f"unknown executor hint {mode!r}; use "
                                    f"{' or '.join(MODES)}", False))
             return
-        timeout = invocation.timeout_s
-        active = _Active(invocation, mode, time.monotonic() + timeout if timeout else None)
+        active = _Active(invocation, mode, None)  # the deadline starts when the task does
         with self._lock:
             self._active[invocation.key] = active
             if mode == "process":
@@ -99,10 +110,8 @@ class LocalExecutor(Executor):
                                  name=f"edgeweave-proc-{invocation.task_id}").start()
                 return
             self._work.append(active)
-            if self._idle > 0:
-                self._idle -= 1  # reserve an idle thread for this item
-                self._work_cv.notify()
-            else:
+            self._work_cv.notify()
+            if len(self._work) > self._waiting and len(self._threads) < self.parallelism:
                 thread = threading.Thread(target=self._thread_main, daemon=True,
                                           name=f"edgeweave-worker-{len(self._threads)}")
                 self._threads.append(thread)
@@ -142,7 +151,6 @@ class LocalExecutor(Executor):
             threads = list(self._threads)
             self._threads.clear()
             self._work.extend([None] * len(threads))
-            self._idle = 0
             self._work_cv.notify_all()
             if not wait:
                 for active in self._active.values():
@@ -161,14 +169,16 @@ class LocalExecutor(Executor):
         while True:
             with self._lock:
                 while not self._work:
+                    self._waiting += 1
                     self._work_cv.wait()
+                    self._waiting -= 1
                 active = self._work.pop(0)
+                if active is not None and not active.done:
+                    active.deadline = _deadline(active.inv)
             if active is None:
                 return
             if not active.done:
                 self._run_thread(active)
-            with self._lock:
-                self._idle += 1
 
     def _run_thread(self, active: _Active) -> None:
         inv = active.inv
@@ -189,6 +199,14 @@ class LocalExecutor(Executor):
             self._finish_locked(active, event)
 
     def _run_process(self, active: _Active) -> None:
+        with self._proc_slots:  # at most ``parallelism`` child processes at once
+            with self._lock:
+                if active.done:  # cancelled while waiting for a slot
+                    return
+                active.deadline = _deadline(active.inv)
+            self._run_process_slot(active)
+
+    def _run_process_slot(self, active: _Active) -> None:
         inv = active.inv
         work = Path(tempfile.mkdtemp(prefix="edgeweave-task-"))
         files = {"stdout": work / "stdout", "stderr": work / "stderr", "log": work / "log"}
@@ -284,6 +302,10 @@ class LocalExecutor(Executor):
         event.at = event.at or time.time()
         event.logs = active.capture.drain()
         self.emit(event)
+
+
+def _deadline(inv: TaskInvocation) -> float | None:
+    return time.monotonic() + inv.timeout_s if inv.timeout_s else None
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
