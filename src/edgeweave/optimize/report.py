@@ -47,8 +47,10 @@ class VariantResult(BaseModel):
     fps_batch: float | None = None
     batch: int | None = None
     peak_rss_mb: float | None = None
+    """peak resident memory of the measuring process: runtime + model load + batch-1 runs"""
     gflops: float | None = None
     peak_ratio: float | None = None
+    """achieved GFLOP/s over the machine's FP32 GEMM peak (INT8 can exceed 1.0)"""
     accuracy: float | None = None
     accuracy_delta: float | None = None
     agreement: dict[str, float | None] | None = None

@@ -91,8 +91,8 @@ def run_job(job: Job) -> Measurement:
     session.run(inputs)  # first inference finishes lazy initialisation: part of loading
     load_s = time.perf_counter() - t0
     latency = measure_latency(session, inputs, job.plan)
+    peak_mb = peak_rss_mb()  # at batch 1, before the batch run: comparable across variants
     fps_batch = measure_batch_fps(job, inputs, session) if job.batch_ok else None
-    peak_mb = peak_rss_mb()
     metric = None
     if job.eval_npz and job.outputs_npz:
         save_outputs(session, job.eval_npz, job.outputs_npz)
