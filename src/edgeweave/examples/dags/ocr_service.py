@@ -1,6 +1,7 @@
 """OCR service: optimize the PP-OCR detector and recognizer, read rendered pages, report.
 
-optimize_det / optimize_rec  -> registry (best variant per model, with its report)
+optimize_det >> optimize_rec -> registry (best variant per model, with its report);
+                                one after the other, so their timings do not collide
 render_pages                 -> pages with known text (real fonts)
 read_pages                   -> detection + recognition with the registered models
 report                       -> character accuracy and pages/s on this machine
@@ -23,5 +24,6 @@ def ocr_service(pages: int = 8, tolerance: float = 0.01, time_budget: float = 60
         model="zoo:ppocr-det", name="ppocr-det", tolerance=tolerance, time_budget=time_budget)
     rec = optimize.override(task_id="optimize_rec")(
         model="zoo:ppocr-rec", name="ppocr-rec", tolerance=tolerance, time_budget=time_budget)
+    det >> rec  # never measure two models at once: they would slow each other's timings
     images = render(pages)
     report(read(det, rec, images))
