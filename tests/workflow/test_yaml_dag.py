@@ -173,7 +173,7 @@ def test_unknown_operators_are_only_checked_with_a_registry(tmp_path):
     ("tasks:\n  - {uses: python}\n", "2:5: task: missing required key 'id'"),
     ("events: [{webhook: hooks}]\ntasks: [{id: a, uses: python}]\n",
      "1:10: webhook path 'hooks' must start with '/'"),
-    ("schedule: every minute\ntasks: [{id: a, uses: python}]\n", "1:11: schedule 'every minute' is not"),
+    ("schedule: every minute\ntasks: [{id: a, uses: python}]\n", "1:11: schedule 'every minute' has 2 fields, expected 5"),
     ("params: {p: {type: number, default: 2, maximum: 1}}\ntasks: [{id: a, uses: python}]\n",
      "1:37: param 'p': default expected number <= 1, got 2 (int)"),
 ])
@@ -189,3 +189,10 @@ def test_param_shorthand_and_required_params(tmp_path):
     dag = load_yaml_dag(path)
     assert {n: (p.type, p.default, p.required) for n, p in dag.params.items()} == {
         "folder": ("string", "images", False), "n": ("integer", 3, False), "target": ("string", None, True)}
+
+
+def test_schedule_aliases_the_ticker_fires_are_accepted_and_never_firing_dates_refused():
+    ok = parse_yaml_dag("schedule: '@daily'\ntasks: [{id: a, python: 'os:getcwd'}]\n")
+    assert ok.schedule == "@daily"
+    with pytest.raises(DagValidationError, match="failed to find next date"):
+        parse_yaml_dag("schedule: '0 0 30 2 *'\ntasks: [{id: a, python: 'os:getcwd'}]\n")

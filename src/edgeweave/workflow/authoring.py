@@ -48,16 +48,22 @@ _BUILDER: contextvars.ContextVar[_Builder | None] = contextvars.ContextVar("ew_b
 
 
 def dag_settings_problems(schedule: Any, timezone: Any, max_active_runs: Any) -> list[str]:
-    """Problems with a DAG's schedule (5-field cron), time zone and max_active_runs."""
+    """Problems with a DAG's schedule (5-field cron), time zone and max_active_runs.
+
+    The schedule is checked by the cron ticker's own validator, so a DAG that loads is a
+    DAG the ticker can fire (aliases like @daily included, never-firing dates refused).
+    """
     from zoneinfo import ZoneInfo
 
-    from croniter import croniter  # lazily: only DAG loading needs it
+    from edgeweave.errors import ParameterError
+    from edgeweave.workflow.triggers_cron import validate_schedule
 
     problems: list[str] = []
-    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) != 5
-                                 or not croniter.is_valid(schedule)):
-        problems.append(f"schedule {schedule!r} is not a 5-field cron expression "
-                        f"(e.g. '*/5 * * * *')")
+    if schedule is not None:
+        try:
+            validate_schedule(schedule, "UTC")
+        except ParameterError as exc:
+            problems.append(exc.message)
     try:
         ZoneInfo(str(timezone))
     except (ValueError, KeyError, OSError):
