@@ -173,7 +173,8 @@ def test_unknown_operators_are_only_checked_with_a_registry(tmp_path):
     ("tasks:\n  - {uses: python}\n", "2:5: task: missing required key 'id'"),
     ("events: [{webhook: hooks}]\ntasks: [{id: a, uses: python}]\n",
      "1:10: webhook path 'hooks' must start with '/'"),
-    ("schedule: every minute\ntasks: [{id: a, uses: python}]\n", "1:11: schedule 'every minute' has 2 fields, expected 5"),
+    ("schedule: every minute\ntasks: [{id: a, uses: python}]\n",
+     "1:11: schedule 'every minute' has 2 fields, expected 5"),
     ("params: {p: {type: number, default: 2, maximum: 1}}\ntasks: [{id: a, uses: python}]\n",
      "1:37: param 'p': default expected number <= 1, got 2 (int)"),
 ])
