@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from edgeweave.errors import ParameterError
+from edgeweave.errors import NotFoundError, ParameterError
 from edgeweave.models.registry import ModelRegistry
 from edgeweave.optimize.report import OptimizationReport
 
@@ -42,10 +42,10 @@ def test_register_assigns_versions_and_keeps_runtime_settings(tmp_path):
 
 def test_unknown_names_and_versions_say_what_exists(tmp_path):
     reg = ModelRegistry(tmp_path / "reg")
-    with pytest.raises(ParameterError, match="no model named 'x'"):
+    with pytest.raises(NotFoundError, match="no model named 'x'"):
         reg.get("x")
     reg.register("m", _report(tmp_path), tmp_path)
-    with pytest.raises(ParameterError, match=r"no version 7; versions: \[1\]"):
+    with pytest.raises(NotFoundError, match=r"no version 7; versions: \[1\]"):
         reg.get("m", 7)
     with pytest.raises(ParameterError, match="bad model name"):
         reg.register("../evil", _report(tmp_path), tmp_path)

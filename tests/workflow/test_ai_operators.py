@@ -4,7 +4,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from edgeweave.errors import ParameterError
+from edgeweave.errors import NotFoundError, ParameterError
 from edgeweave.workflow.operators import OPERATORS
 from edgeweave.workflow.operators.ai import infer, optimize_model
 
@@ -37,7 +37,7 @@ def test_optimize_then_infer_matches_the_original_model(home, tiny_model_path):
 
 
 def test_infer_refuses_bad_inputs_clearly(home, tiny_model_path):
-    with pytest.raises(ParameterError, match="no model named 'missing'"):
+    with pytest.raises(NotFoundError, match="no model named 'missing'"):
         infer("missing", np.zeros((1, 3, 16, 16), np.float32))
     optimize_model(tiny_model_path, name="tiny", backends=["onnxruntime"], time_budget=20)
     with pytest.raises(ParameterError, match="missing input"):

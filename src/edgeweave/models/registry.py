@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from edgeweave.config import get_settings
-from edgeweave.errors import ParameterError
+from edgeweave.errors import NotFoundError, ParameterError
 
 
 class RegisteredModel(BaseModel):
@@ -82,12 +82,12 @@ class ModelRegistry:
         """A registered model; unknown names or versions list what exists."""
         versions = self.versions(name)
         if not versions:
-            raise ParameterError(f"no model named {name!r} in the registry {self.root}",
+            raise NotFoundError(f"no model named {name!r} in the registry {self.root}",
                                  f"registered models: {', '.join(self.names()) or 'none'}; "
                                  "register one with the optimize_model operator")
         chosen = versions[-1] if version == "latest" else int(version)
         if chosen not in versions:
-            raise ParameterError(f"model {name!r} has no version {version}; versions: {versions}")
+            raise NotFoundError(f"model {name!r} has no version {version}; versions: {versions}")
         return RegisteredModel.model_validate_json(
             (self.root / name / str(chosen) / "entry.json").read_text())
 

@@ -1,0 +1,35 @@
+"""``create_app``: the REST API under ``/api/v1`` over one store, DAG bag and registry."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from edgeweave.models.registry import ModelRegistry
+from edgeweave.server import problems
+from edgeweave.server.auth import AuthConfig
+from edgeweave.server.deps import Context
+from edgeweave.workflow.loader import DagBag
+
+try:
+    from fastapi import FastAPI
+except ImportError as exc:  # pragma: no cover - only without the server dependencies
+    raise ImportError("the EdgeWeave API needs FastAPI: pip install 'fastapi>=0.110' 'uvicorn>=0.29'") \
+        from exc
+
+API = "/api/v1"
+
+
+def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
+               registry: ModelRegistry | None = None) -> FastAPI:
+    """The API app; every route but ``/health`` and ``/metrics`` needs a bearer token."""
+    from edgeweave.server import routes_dags, routes_info, routes_runs
+
+    app = FastAPI(title="EdgeWeave", version="1", openapi_url="/openapi.json",
+                  docs_url="/docs", redoc_url=None)
+    app.state.edgeweave = Context(engine=engine, bag=bag, auth=auth, store=auth.store(),
+                                  registry=registry or ModelRegistry())
+    for router in (routes_dags.router, routes_runs.router, routes_info.router):
+        app.include_router(router, prefix=API)
+    app.include_router(routes_info.public, prefix=API)
+    problems.install(app)
+    return app

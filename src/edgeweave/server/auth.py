@@ -1,0 +1,158 @@
+"""API tokens and roles: ``Authorization: Bearer <token>``; admin > operator > viewer.
+
+Users and token hashes live in one JSON file (default ``$EDGEWEAVE_HOME/auth.json``, mode
+0600, replaced atomically). Passwords are hashed with scrypt; tokens (``ew_<id>_<secret>``,
+256 random bits) with PBKDF2-SHA256 and looked up by id; every comparison uses
+``hmac.compare_digest``. Session cookies and CSRF for the UI come later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from edgeweave.config import get_settings
+from edgeweave.errors import ParameterError
+
+TOKEN_ITERATIONS = 10_000  # tokens carry 256 random bits: the KDF only hides them at rest
+
+
+class Role(str, Enum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: str
+    role: Role
+
+    def can(self, needed: Role) -> bool:
+        return self.role.rank >= needed.rank
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    """Returned once, when ``ensure_admin`` creates the admin: show it, it is not stored."""
+
+    user: str
+    password: str
+    token: str
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Where users live; ``enabled=False`` makes every caller an admin (local dev only)."""
+
+    path: Path | None = None
+    enabled: bool = True
+
+    def store(self) -> AuthStore:
+        return AuthStore(self.path or get_settings().home / "auth.json")
+
+
+def _scrypt(password: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+
+
+def _token_hash(secret: str, salt: bytes) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, TOKEN_ITERATIONS)
+
+
+class AuthStore:
+    """Users (name -> role, password hash) and tokens (id -> user, hash) in a JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"users": {}, "tokens": {}}
+        return json.loads(self.path.read_text())
+
+    def _save(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".auth-", dir=self.path.parent)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def add_user(self, user: str, role: Role | str, password: str | None = None) -> str:
+        """Create or update ``user``; returns the password (generated when not given)."""
+        if not user or not user.isidentifier():
+            raise ParameterError(f"bad user name {user!r}", "use letters, digits and '_'")
+        password = password or secrets.token_urlsafe(18)
+        salt = secrets.token_bytes(16)
+        with self._lock:
+            data = self._load()
+            data["users"][user] = {"role": Role(role).value, "salt": salt.hex(),
+                                   "password": _scrypt(password, salt).hex()}
+            self._save(data)
+        return password
+
+    def check_password(self, user: str, password: str) -> Principal | None:
+        entry = self._load()["users"].get(user)
+        if entry is None:
+            return None
+        digest = _scrypt(password, bytes.fromhex(entry["salt"]))
+        ok = hmac.compare_digest(digest.hex(), entry["password"])
+        return Principal(user, Role(entry["role"])) if ok else None
+
+    def create_token(self, user: str) -> str:
+        """A new token for ``user`` (plaintext returned once; only its hash is kept)."""
+        token_id, secret, salt = secrets.token_hex(6), secrets.token_urlsafe(32), secrets.token_bytes(16)
+        with self._lock:
+            data = self._load()
+            if user not in data["users"]:
+                raise ParameterError(f"no user {user!r}", "create the user first")
+            data["tokens"][token_id] = {"user": user, "salt": salt.hex(),
+                                        "hash": _token_hash(secret, salt).hex()}
+            self._save(data)
+        return f"ew_{token_id}_{secret}"
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a bearer token belongs to, or None (unknown, revoked, malformed)."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "ew":
+            return None
+        data = self._load()
+        entry = data["tokens"].get(parts[1])
+        if entry is None:
+            return None
+        digest = _token_hash(parts[2], bytes.fromhex(entry["salt"])).hex()
+        user = data["users"].get(entry["user"])
+        if not hmac.compare_digest(digest, entry["hash"]) or user is None:
+            return None
+        return Principal(entry["user"], Role(user["role"]))
+
+    def revoke(self, token: str) -> bool:
+        token_id = token.split("_", 2)[1] if token.count("_") >= 2 else token
+        with self._lock:
+            data = self._load()
+            gone = data["tokens"].pop(token_id, None) is not None
+            self._save(data)
+        return gone
+
+    def ensure_admin(self, user: str = "admin") -> AdminCredentials | None:
+        """On first start create an admin with a password and a token; None if one exists."""
+        users = self._load()["users"]
+        if any(u["role"] == Role.ADMIN.value for u in users.values()):
+            return None
+        password = self.add_user(user, Role.ADMIN)
+        return AdminCredentials(user, password, self.create_token(user))

@@ -1,0 +1,89 @@
+"""Run routes: list with paging and filters, show with task instances, cancel, task logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import update
+
+from edgeweave.errors import InvalidTransitionError
+from edgeweave.server.deps import Context, context, reader, writer
+from edgeweave.server.problems import check_id
+from edgeweave.store import repository as repo
+from edgeweave.store.tables import DagRunRow, TaskInstanceRow, run_table, utcnow
+from edgeweave.workflow.states import RunState
+
+router = APIRouter(tags=["runs"])
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def run_dict(run: DagRunRow) -> dict[str, Any]:
+    return {"run_id": run.run_id, "dag_id": run.dag_id, "state": run.state, "params": run.params,
+            "trigger_source": run.trigger_source, "logical_date": _iso(run.logical_date),
+            "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
+            "ended_at": _iso(run.ended_at)}
+
+
+def ti_dict(ti: TaskInstanceRow) -> dict[str, Any]:
+    return {"task_id": ti.task_id, "state": ti.state, "try_number": ti.try_number,
+            "max_tries": ti.max_tries, "started_at": _iso(ti.started_at), "ended_at": _iso(ti.ended_at),
+            "duration": ti.duration, "hostname": ti.hostname, "error": ti.error}
+
+
+@router.get("/runs")
+def list_runs(dag_id: str | None = None, state: RunState | None = None,
+              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+              ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
+    """Runs newest first; ``next_offset`` is null on the last page."""
+    if dag_id is not None:
+        check_id(dag_id, "DAG id")
+    rows = repo.list_runs(ctx.engine, dag_id, state, limit=limit + 1, offset=offset)
+    more = len(rows) > limit
+    return {"runs": [run_dict(r) for r in rows[:limit]], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if more else None}
+
+
+@router.get("/runs/{run_id}")
+def show_run(run_id: str, ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
+    run = repo.get_run(ctx.engine, check_id(run_id, "run id"))
+    return {**run_dict(run), "tasks": [ti_dict(t) for t in repo.task_instances(ctx.engine, run.id)]}
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(run_id: str, ctx: Context = Depends(context), _: Any = writer) -> dict[str, Any]:
+    """A queued run is cancelled here; a running one is marked cancelled and the scheduler
+    (which polls for runs cancelled by other processes) stops its tasks. 409 if finished."""
+    run = repo.get_run(ctx.engine, check_id(run_id, "run id"))
+    if not repo.cancel_queued_run(ctx.engine, run.id):
+        with ctx.engine.begin() as conn:  # compare-and-set: never overwrite a finished run
+            done = conn.execute(update(run_table).where(run_table.c.id == run.id,
+                                                        run_table.c.state == RunState.RUNNING.value)
+                                .values(state=RunState.CANCELLED.value, ended_at=utcnow())).rowcount
+        if done != 1:
+            state = repo.get_run(ctx.engine, run.id).state
+            raise InvalidTransitionError(f"run {run.run_id!r} is already {state}",
+                                         "only queued or running runs can be cancelled")
+    return run_dict(repo.get_run(ctx.engine, run.id))
+
+
+@router.get("/runs/{run_id}/tasks/{task_id}")
+def show_task(run_id: str, task_id: str, ctx: Context = Depends(context),
+              _: Any = reader) -> dict[str, Any]:
+    ti = repo.get_task_instance(ctx.engine, check_id(run_id, "run id"), check_id(task_id, "task id"))
+    return {**ti_dict(ti), "run_id": run_id, "spec": ti.spec}
+
+
+@router.get("/runs/{run_id}/tasks/{task_id}/logs")
+def task_logs(run_id: str, task_id: str, try_: int | None = Query(None, alias="try", ge=0),
+              tail: int | None = Query(None, ge=0, le=100_000), offset: int = Query(0, ge=0),
+              ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
+    """One try's log (default: the latest); pass ``next_offset`` back to follow a running task."""
+    ti = repo.get_task_instance(ctx.engine, check_id(run_id, "run id"), check_id(task_id, "task id"))
+    read = repo.read_log(ctx.engine, ti.id, try_, offset=offset, tail=tail)
+    return {"run_id": run_id, "task_id": task_id, "try": read.try_number, "text": read.text,
+            "next_offset": read.next_offset, "state": ti.state}
