@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from graph_builders import ort_run as run  # noqa: F401  (re-exported for the tests)
 from onnx import TensorProto, helper, numpy_helper
 
 
@@ -88,17 +89,6 @@ def ppocr_model(name: str) -> Path | None:
 PPOCR_CLS = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
 PPOCR_DET = "ch_PP-OCRv4_det_infer.onnx"
 PPOCR_REC = "ch_PP-OCRv4_rec_infer.onnx"
-
-
-def run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """Run ``model`` once on onnxruntime CPU with warnings silenced."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
 
 
 def run_samples(model: onnx.ModelProto, samples: dict[str, np.ndarray]) -> np.ndarray:
