@@ -42,7 +42,7 @@ def test_migrate_fresh_and_again(tmp_path):
     migrate(engine)
     migrate(engine)  # already at head: a no-op, not an error
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM edgeweave_alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM edgeweave_alembic_version")).scalar() == "0002"
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from edgeweave.errors import InvalidTransitionError
@@ -29,23 +30,29 @@ def run_dict(run: DagRunRow) -> dict[str, Any]:
             "ended_at": _iso(run.ended_at)}
 
 
+def summary_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """``run_dict`` for a row of :func:`repo.run_summaries` (a dict, not an ORM object)."""
+    return {**row, **{k: _iso(row[k]) for k in ("logical_date", "created_at", "started_at", "ended_at")}}
+
+
 def ti_dict(ti: TaskInstanceRow) -> dict[str, Any]:
     return {"task_id": ti.task_id, "state": ti.state, "try_number": ti.try_number,
             "max_tries": ti.max_tries, "started_at": _iso(ti.started_at), "ended_at": _iso(ti.ended_at),
             "duration": ti.duration, "hostname": ti.hostname, "error": ti.error}
 
 
-@router.get("/runs")
+@router.get("/runs", response_class=JSONResponse)
 def list_runs(dag_id: str | None = None, state: RunState | None = None,
               limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
-              ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
-    """Runs newest first; ``next_offset`` is null on the last page."""
+              ctx: Context = Depends(context), _: Any = reader) -> JSONResponse:
+    """Runs newest first; ``next_offset`` is null on the last page. Rows are plain JSON
+    types, so they are sent as a JSONResponse without FastAPI's re-encoding walk."""
     if dag_id is not None:
         check_id(dag_id, "DAG id")
-    rows = repo.list_runs(ctx.engine, dag_id, state, limit=limit + 1, offset=offset)
+    rows = repo.run_summaries(ctx.engine, dag_id, state, limit=limit + 1, offset=offset)
     more = len(rows) > limit
-    return {"runs": [run_dict(r) for r in rows[:limit]], "limit": limit, "offset": offset,
-            "next_offset": offset + limit if more else None}
+    return JSONResponse({"runs": [summary_dict(r) for r in rows[:limit]], "limit": limit,
+                         "offset": offset, "next_offset": offset + limit if more else None})
 
 
 @router.get("/runs/{run_id}")

@@ -109,6 +109,72 @@ def list_runs(engine: Engine, dag_id: str | None = None, state: str | RunState |
         return list(s.scalars(query))
 
 
+RUN_SUMMARY_COLUMNS = ("run_id", "dag_id", "state", "params", "trigger_source", "logical_date",
+                       "created_at", "started_at", "ended_at")
+
+
+def run_summaries(engine: Engine, dag_id: str | None = None, state: str | RunState | None = None,
+                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Like :func:`list_runs` but plain dicts from a Core select of the listed columns.
+
+    The API lists runs on every page load; building ORM objects cost more than the query.
+    """
+    if limit < 0 or offset < 0:
+        raise StoreError(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
+    query = (select(*(run_table.c[name] for name in RUN_SUMMARY_COLUMNS))
+             .order_by(run_table.c.id.desc()).limit(limit).offset(offset))
+    if dag_id is not None:
+        query = query.where(run_table.c.dag_id == dag_id)
+    if state is not None:
+        query = query.where(run_table.c.state == RunState(state).value)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def recent_run_states(engine: Engine, per_dag: int = 5) -> dict[str, list[str]]:
+    """Per DAG, the states of its last ``per_dag`` runs, newest first, in one query.
+
+    ROW_NUMBER() over (dag_id, id) reads each DAG's newest runs through the (dag_id, id)
+    index instead of scanning a fixed number of the newest runs overall (SQLite and PostgreSQL).
+    """
+    rank = func.row_number().over(partition_by=run_table.c.dag_id,
+                                  order_by=run_table.c.id.desc()).label("rank")
+    ranked = select(run_table.c.dag_id, run_table.c.id, run_table.c.state, rank).subquery()
+    query = (select(ranked.c.dag_id, ranked.c.state).where(ranked.c.rank <= per_dag)
+             .order_by(ranked.c.dag_id, ranked.c.id.desc()))
+    recent: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for dag_id, state in conn.execute(query):
+            recent.setdefault(dag_id, []).append(state)
+    return recent
+
+
+GRID_RUN_COLUMNS = ("id", "run_id", "state", "trigger_source", "logical_date", "created_at",
+                    "started_at", "ended_at")
+GRID_TI_COLUMNS = ("run_pk", "task_id", "state", "try_number", "duration")
+
+
+def grid_rows(engine: Engine, dag_id: str, runs: int) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The last ``runs`` runs of a DAG (newest first) and their task instances, in two queries.
+
+    Task instances come back as plain tuples in ``GRID_TI_COLUMNS`` order: a grid has
+    runs x tasks of them and per-row mappings were most of the endpoint's cost.
+
+    Only the columns a Grid view draws are read (no params, spec or error), so the cost stays
+    small however large those JSON/text columns grow.
+    """
+    run_query = (select(*(run_table.c[name] for name in GRID_RUN_COLUMNS))
+                 .where(run_table.c.dag_id == dag_id).order_by(run_table.c.id.desc()).limit(runs))
+    with engine.connect() as conn:
+        run_rows = [dict(row) for row in conn.execute(run_query).mappings()]
+        if not run_rows:
+            return [], []
+        ti_query = (select(*(ti_table.c[name] for name in GRID_TI_COLUMNS))
+                    .where(ti_table.c.run_pk.in_([r["id"] for r in run_rows])))
+        ti_rows = [tuple(row) for row in conn.execute(ti_query)]
+    return run_rows, ti_rows
+
+
 def set_run_state(engine: Engine, run_pk: int, state: RunState, **fields: Any) -> None:
     with engine.begin() as conn:
         conn.execute(update(run_table).where(run_table.c.id == run_pk)

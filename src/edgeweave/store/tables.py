@@ -57,7 +57,9 @@ class DagRunRow(Base):
     """One run of a DAG: its params, what triggered it and its overall state."""
 
     __tablename__ = "dag_run"
-    __table_args__ = (Index("ix_dag_run_dag_state", "dag_id", "state"),)
+    __table_args__ = (Index("ix_dag_run_dag_state", "dag_id", "state"),
+                      # newest runs of one DAG (runs list, Grid view, DAG list): migration 0002
+                      Index("ix_dag_run_dag_id_id", "dag_id", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dag_id: Mapped[str] = mapped_column(String(250))
     run_id: Mapped[str] = mapped_column(String(250), unique=True)
