@@ -27,16 +27,8 @@ _SCALE, _SHIFT = ("Mul", "Div"), ("Add", "Sub")
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
 
-class _Arith:
+class _Arith(ir.GraphIndex):
     """Indexes of one graph, plus helpers reading ``x op const`` nodes."""
-
-    def __init__(self, graph: onnx.GraphProto) -> None:
-        self.graph = graph
-        self.consts = ir.Constants(graph)
-        self.prods = ir.producers(graph)
-        self.users = ir.consumers(graph)
-        self.keep_names = {o.name for o in graph.output} | ir.outer_scope_names(graph)
-        self.names = ir.all_names(graph)
 
     def split(self, node: onnx.NodeProto | None) -> tuple[str, np.ndarray] | None:
         """(data input, constant as a multiplier or addend) for x*c, x/c, c*x, x+c, c+x, x-c."""

@@ -29,16 +29,11 @@ def _attr(node: onnx.NodeProto, name: str, default: Any) -> Any:
     return default if found is None else helper.get_attribute_value(found)
 
 
-class _ConvFuser:
+class _ConvFuser(ir.GraphIndex):
     """Folds one affine follower into its conv; ``why`` holds the reason when it cannot."""
 
     def __init__(self, graph: onnx.GraphProto) -> None:
-        self.graph = graph
-        self.consts = ir.Constants(graph)
-        self.users = ir.consumers(graph)
-        self.prods = ir.producers(graph)
-        self.outputs = {o.name for o in graph.output} | ir.outer_scope_names(graph)
-        self.names = ir.all_names(graph)
+        super().__init__(graph)
         self.why = ""
 
     def match(self, node: onnx.NodeProto) -> tuple[onnx.NodeProto, np.ndarray | None] | None:
@@ -55,7 +50,7 @@ class _ConvFuser:
             other = self.consts.get(node.input[1 - conv_slot])
             if other is None:
                 return None  # conv times a tensor: not an affine follower
-        if len(self.users[conv.output[0]]) != 1 or conv.output[0] in self.outputs:
+        if len(self.users[conv.output[0]]) != 1 or conv.output[0] in self.keep_names:
             self.why = "conv output has other consumers"
         elif conv.domain or conv.input[1] not in self.consts or \
                 (len(conv.input) > 2 and conv.input[2] and conv.input[2] not in self.consts):

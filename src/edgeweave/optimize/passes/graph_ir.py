@@ -361,3 +361,16 @@ def rewrite_details(out: onnx.ModelProto, counts: Counter[str], moved: int, skip
     details.update(constants_to_initializers=moved, pruned_initializers=pruned,
                    not_fused=skips.as_dict(), changed=bool(counts or moved))
     return details
+
+
+class GraphIndex:
+    """Lookups a rewrite needs over one graph: constants, producers, consumers, names that
+    must keep their producer (graph outputs, names read by subgraphs), all names taken."""
+
+    def __init__(self, graph: onnx.GraphProto) -> None:
+        self.graph = graph
+        self.consts = Constants(graph)
+        self.prods = producers(graph)
+        self.users = consumers(graph)
+        self.keep_names = {o.name for o in graph.output} | outer_scope_names(graph)
+        self.names = all_names(graph)
