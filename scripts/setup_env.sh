@@ -16,3 +16,9 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && command -v apt-ge
   (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null 2>&1 || \
     echo "warning: could not install fonts-dejavu-core; OCR accuracy tests will fail" >&2
 fi
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright.
+if [[ ",$extras," == *",dev,"* ]] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null \
+   && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || \
+    echo "warning: could not install chromium; the browser tests (tests/e2e) will be skipped" >&2
+fi

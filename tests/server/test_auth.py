@@ -29,7 +29,7 @@ def test_only_hashes_are_stored_and_the_file_is_private(tmp_path):
     text = path.read_text()
     assert creds.password not in text and creds.token.split("_", 2)[2] not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert set(json.loads(text)) == {"users", "tokens"}
+    assert set(json.loads(text)) == {"users", "tokens", "sessions"}
 
 
 def test_tokens_roles_and_revocation(tmp_path):

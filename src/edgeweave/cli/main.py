@@ -20,7 +20,7 @@ err_console = make_console(stderr=True)
 
 
 def _register() -> None:
-    from edgeweave.cli import device_cmd, inspect_cmd, optimize_cmd, serve_cmd, workflow_cmd
+    from edgeweave.cli import device_cmd, inspect_cmd, optimize_cmd, serve_cmd, users_cmd, workflow_cmd
 
     app.command("inspect")(inspect_cmd.inspect)
     app.command("optimize")(optimize_cmd.optimize)
@@ -32,6 +32,7 @@ def _register() -> None:
     app.add_typer(workflow_cmd.tasks_app, name="tasks")
     app.command("scheduler")(workflow_cmd.scheduler)
     app.command("serve")(serve_cmd.serve)
+    app.add_typer(users_cmd.users_app, name="users")
 
 
 _register()

@@ -2,8 +2,13 @@
 
 Users and token hashes live in one JSON file (default ``$EDGEWEAVE_HOME/auth.json``, mode
 0600, replaced atomically). Passwords are hashed with scrypt; tokens (``ew_<id>_<secret>``,
-256 random bits) with PBKDF2-SHA256 and looked up by id; every comparison uses
-``hmac.compare_digest``. Session cookies and CSRF for the UI come later.
+256 random bits) with one salted SHA-256 and looked up by id; every comparison uses
+``hmac.compare_digest``.
+
+UI sessions are server-side: the cookie carries a random 256-bit session id, the file keeps
+only its SHA-256 with the user and an expiry, so logging out (or an admin removing the
+user) ends the session at once. A session's CSRF token is an HMAC of its id, so it needs no
+storage and cannot be derived without the HttpOnly cookie.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from edgeweave.config import get_settings
-from edgeweave.errors import ParameterError
+from edgeweave.errors import NotFoundError, ParameterError
 
 
 class Role(str, Enum):
@@ -58,6 +64,10 @@ class AuthConfig:
 
     path: Path | None = None
     enabled: bool = True
+    secure_cookies: bool | None = None
+    """Mark the session cookie Secure: None = when the request came over HTTPS (behind a
+    TLS proxy, run uvicorn with proxy headers), True = always (the browser then sends it
+    over HTTPS only), False = never."""
 
     def store(self) -> AuthStore:
         return AuthStore(self.path or get_settings().home / "auth.json")
@@ -73,6 +83,18 @@ def _token_hash(secret: str, salt: bytes) -> bytes:
     return hashlib.sha256(salt + secret.encode()).digest()
 
 
+SESSION_TTL_S = 12 * 3600
+
+
+def session_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session: HMAC-SHA256 keyed by the (secret) session id."""
+    return hmac.new(session_id.encode(), b"edgeweave-csrf", hashlib.sha256).hexdigest()
+
+
 class AuthStore:
     """Users (name -> role, password hash) and tokens (id -> user, hash) in a JSON file."""
 
@@ -83,15 +105,17 @@ class AuthStore:
 
     def _load(self) -> dict[str, Any]:
         if not self.path.exists():
-            return {"users": {}, "tokens": {}}
-        return json.loads(self.path.read_text())
+            return {"users": {}, "tokens": {}, "sessions": {}}
+        data: dict[str, Any] = json.loads(self.path.read_text())
+        data.setdefault("sessions", {})
+        return data
 
     def _snapshot(self) -> dict[str, Any]:
         """Read-only view for lookups, re-read only when the file changes on disk."""
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            return {"users": {}, "tokens": {}}
+            return {"users": {}, "tokens": {}, "sessions": {}}
         key = (stat.st_mtime_ns, stat.st_size)
         cached = self._cached
         if cached is None or cached[0] != key:
@@ -154,6 +178,56 @@ class AuthStore:
         if not hmac.compare_digest(digest, entry["hash"]) or user is None:
             return None
         return Principal(entry["user"], Role(user["role"]))
+
+    def create_session(self, user: str, ttl_s: float = SESSION_TTL_S) -> str:
+        """A new UI session for ``user``; returns the id for the cookie (only its hash is kept).
+        Expired sessions are dropped on the way."""
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._lock:
+            data = self._load()
+            if user not in data["users"]:
+                raise ParameterError(f"no user {user!r}", "create the user first")
+            data["sessions"] = {k: v for k, v in data["sessions"].items() if v["expires"] > now}
+            data["sessions"][session_key(session_id)] = {"user": user, "expires": now + ttl_s}
+            self._save(data)
+        return session_id
+
+    def session_user(self, session_id: str) -> Principal | None:
+        """The principal of a live session (role read now, so a demotion applies at once)."""
+        if not session_id or len(session_id) > 100:
+            return None
+        data = self._snapshot()
+        entry = data.get("sessions", {}).get(session_key(session_id))
+        if entry is None or entry["expires"] <= time.time():
+            return None
+        user = data["users"].get(entry["user"])
+        return Principal(entry["user"], Role(user["role"])) if user else None
+
+    def end_session(self, session_id: str) -> None:
+        with self._lock:
+            data = self._load()
+            if data["sessions"].pop(session_key(session_id), None) is not None:
+                self._save(data)
+
+    def users(self) -> dict[str, dict[str, Any]]:
+        """user -> role, token count and live session count (no secrets)."""
+        data, now = self._load(), time.time()
+        return {name: {"role": u["role"],
+                       "tokens": sum(t["user"] == name for t in data["tokens"].values()),
+                       "sessions": sum(s["user"] == name and s["expires"] > now
+                                       for s in data["sessions"].values())}
+                for name, u in sorted(data["users"].items())}
+
+    def remove_user(self, user: str) -> None:
+        """Delete ``user`` with all their tokens and sessions (effective at once)."""
+        with self._lock:
+            data = self._load()
+            if data["users"].pop(user, None) is None:
+                raise NotFoundError(f"no user {user!r}", f"users: {', '.join(data['users']) or 'none'}")
+            data["tokens"] = {k: v for k, v in data["tokens"].items() if v["user"] != user}
+            data["sessions"] = {k: v for k, v in data["sessions"].items() if v["user"] != user}
+            self._save(data)
 
     def revoke(self, token: str) -> bool:
         token_id = token.split("_", 2)[1] if token.count("_") >= 2 else token

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,17 +42,35 @@ class BodyTooLarge(Exception):
     """A request body exceeded MAX_BODY while it was being read."""
 
 
-async def _edgeweave(request: Request, exc: Exception) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """A browser page request (not the API): errors then come as an HTML page."""
+    return (not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def html_problem(request: Request, status: int, detail: str, hint: str = "") -> Response:
+    from edgeweave.server.ui.render import TEMPLATES
+
+    return TEMPLATES.TemplateResponse(request, "error.html", {
+        "title": HTTPStatus(status).phrase, "status": status, "heading": HTTPStatus(status).phrase,
+        "detail": detail, "hint": hint, "who": None, "csrf": ""}, status_code=status)
+
+
+async def _edgeweave(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EdgeWeaveError)
+    if wants_html(request):
+        return html_problem(request, http_status(exc), exc.message, exc.hint)
     kind = type(exc).__name__.removesuffix("Error").lower() or "error"
     return problem(http_status(exc), exc.message, exc.hint, kind=kind)
 
 
-async def _validation(request: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
               for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+    if wants_html(request):
+        return html_problem(request, 422, detail or "invalid request", "check the address")
     return problem(422, detail or "invalid request", "check the request against /openapi.json",
                    kind="validation", errors=errors)
 
@@ -62,9 +80,13 @@ _HINTS = {401: "send 'Authorization: Bearer <token>' with a token an admin creat
           404: "see /openapi.json for the routes", 405: "see /openapi.json for the methods"}
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     hint = _HINTS.get(exc.status_code, "")
+    if (exc.headers or {}).get("X-EdgeWeave-Reason") == "csrf":
+        hint = "reload the page (scripts send the token from its csrf-token meta tag)"
+    if wants_html(request):
+        return html_problem(request, exc.status_code, str(exc.detail), hint)
     return problem(exc.status_code, str(exc.detail), hint, headers=exc.headers)
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from edgeweave.errors import ParameterError
-from edgeweave.server.deps import Context, context, reader, writer
+from edgeweave.server.deps import Context, context, reader, store_read, writer
 from edgeweave.server.problems import check_id, problem
+from edgeweave.server.responses import FastJSON
 from edgeweave.store import repository as repo
-from edgeweave.store.tables import dag_table
 from edgeweave.workflow import service
 from edgeweave.workflow.params import params_json_schema, validate_params
 
@@ -31,49 +28,44 @@ class TriggerBody(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.get("/dags", response_class=JSONResponse)
-def list_dags(ctx: Context = Depends(context), _: Any = reader) -> JSONResponse:
-    """DAGs with pause flag and recent run states; plain JSON types, sent without re-encoding."""
-    with ctx.engine.connect() as conn:
-        paused = dict(conn.execute(select(dag_table.c.dag_id, dag_table.c.is_paused)).all())
-    recent = repo.recent_run_states(ctx.engine, RECENT)
-    return JSONResponse([{"dag_id": d.dag_id, "schedule": d.schedule, "paused": bool(paused.get(d.dag_id)),
-             "tags": d.tags, "description": d.description, "task_count": len(d.tasks),
-             "last_run_states": recent.get(d.dag_id, [])}
-            for d in sorted(ctx.bag.dags.values(), key=lambda d: d.dag_id)])
+@router.get("/dags", response_class=FastJSON)
+async def list_dags(ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
+    """DAGs with pause flag and recent run states (one index probe per DAG, not a scan of
+    every run)."""
+    dags = sorted(ctx.bag.dags.values(), key=lambda d: d.dag_id)
+    paused, recent = await store_read(ctx, repo.dag_list_state, ctx.engine, [d.dag_id for d in dags],
+                                      RECENT)
+    return FastJSON([{"dag_id": d.dag_id, "schedule": d.schedule, "paused": paused.get(d.dag_id, False),
+                      "tags": d.tags, "description": d.description, "task_count": len(d.tasks),
+                      "last_run_states": recent.get(d.dag_id, [])} for d in dags])
 
 
-@router.get("/dags/{dag_id}")
-def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
+@router.get("/dags/{dag_id}", response_class=FastJSON)
+async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
     tasks = [{"task_id": t.task_id, "operator": t.operator or "python", "callable": t.callable_ref,
               "upstream": list(t.upstream), "retries": t.retries, "trigger_rule": t.trigger_rule.value,
               "pool": t.pool, "timeout_s": t.timeout_s} for t in dag.tasks.values()]
-    return {"dag_id": dag.dag_id, "description": dag.description, "schedule": dag.schedule,
-            "tags": dag.tags, "paused": repo.is_paused(ctx.engine, dag.dag_id),
-            "max_active_runs": dag.max_active_runs, "order": dag.topological_order(),
-            "tasks": tasks, "params_schema": params_json_schema(dag)}
+    paused = await store_read(ctx, repo.is_paused, ctx.engine, dag.dag_id)
+    return FastJSON({"dag_id": dag.dag_id, "description": dag.description, "schedule": dag.schedule,
+                     "tags": dag.tags, "paused": paused, "max_active_runs": dag.max_active_runs,
+                     "order": dag.topological_order(), "tasks": tasks,
+                     "params_schema": params_json_schema(dag)})
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
-@router.get("/dags/{dag_id}/grid", response_class=JSONResponse)
-def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
-             ctx: Context = Depends(context), _: Any = reader) -> JSONResponse:
+@router.get("/dags/{dag_id}/grid", response_class=FastJSON)
+async def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
+                   ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     """Grid view data in one request: tasks (upstream first) x the DAG's last ``runs`` runs.
 
     ``cells[task_id][i]`` (and ``tries``/``durations``) belong to ``runs[i]``, newest first;
     null where that run has no such task (the DAG changed since). Two narrow Core queries,
-    so the Grid view costs one cheap request instead of one per run. The body is already
-    plain JSON types, so it goes out as a JSONResponse: FastAPI's jsonable_encoder walk over
-    the 3 x runs x tasks cells cost more than the queries.
+    so the Grid view costs one cheap request instead of one per run.
     """
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
-    run_rows, ti_rows = repo.grid_rows(ctx.engine, dag.dag_id, runs)
+    run_rows, ti_rows = await store_read(ctx, repo.grid_rows, ctx.engine, dag.dag_id, runs)
     order = dag.topological_order()
-    column = {row["id"]: i for i, row in enumerate(run_rows)}
+    column = {row.pop("id"): i for i, row in enumerate(run_rows)}
     cells: dict[str, list[str | None]] = {tid: [None] * len(run_rows) for tid in order}
     tries: dict[str, list[int | None]] = {tid: [None] * len(run_rows) for tid in order}
     durations: dict[str, list[float | None]] = {tid: [None] * len(run_rows) for tid in order}
@@ -85,13 +77,9 @@ def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
         states[i] = state
         tries[task_id][i] = try_number
         durations[task_id][i] = duration
-    return JSONResponse({"dag_id": dag.dag_id,
-            "tasks": [{"task_id": tid, "upstream": list(dag.tasks[tid].upstream)} for tid in order],
-            "runs": [{"run_id": r["run_id"], "state": r["state"], "trigger_source": r["trigger_source"],
-                      "logical_date": _iso(r["logical_date"]), "created_at": _iso(r["created_at"]),
-                      "started_at": _iso(r["started_at"]), "ended_at": _iso(r["ended_at"])}
-                     for r in run_rows],
-            "cells": cells, "tries": tries, "durations": durations})
+    return FastJSON({"dag_id": dag.dag_id,
+                     "tasks": [{"task_id": tid, "upstream": list(dag.tasks[tid].upstream)} for tid in order],
+                     "runs": run_rows, "cells": cells, "tries": tries, "durations": durations})
 
 
 @router.patch("/dags/{dag_id}")
@@ -104,7 +92,7 @@ def pause_dag(dag_id: str, body: PauseBody, ctx: Context = Depends(context),
 
 
 @router.get("/import-errors")
-def import_errors(ctx: Context = Depends(context), _: Any = reader) -> list[dict[str, str]]:
+async def import_errors(ctx: Context = Depends(context), _: Any = reader) -> list[dict[str, str]]:
     return [{"file": f, "error": e} for f, e in sorted(ctx.bag.import_errors.items())]
 
 

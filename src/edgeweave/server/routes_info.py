@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select, text
 
-from edgeweave.server.deps import Context, context, reader
+from edgeweave.server.deps import Context, context, reader, store_read
 from edgeweave.server.problems import check_id
 from edgeweave.store.tables import run_table, ti_table
 from edgeweave.workflow.states import RunState, TaskState
@@ -41,10 +41,14 @@ def device(_: Any = reader) -> dict[str, Any]:
     return detect_device().model_dump()
 
 
-@public.get("/health")
-def health(ctx: Context = Depends(context)) -> dict[str, Any]:
+def _ping(ctx: Context) -> None:
     with ctx.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+@public.get("/health")
+async def health(ctx: Context = Depends(context)) -> dict[str, Any]:
+    await store_read(ctx, _ping, ctx)
     return {"status": "ok", "dags": len(ctx.bag.dags), "import_errors": len(ctx.bag.import_errors)}
 
 

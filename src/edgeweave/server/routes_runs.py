@@ -1,4 +1,9 @@
-"""Run routes: list with paging and filters, show with task instances, cancel, task logs."""
+"""Run routes: list with paging and filters, show with task instances, cancel, clear, task logs.
+
+Reads are ``async def`` and call the store through :func:`store_read`; writes stay plain
+``def`` routes (FastAPI runs them in its threadpool) because a write may wait for SQLite's
+write lock. Bodies are encoded by :class:`FastJSON` (orjson, datetimes included).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from edgeweave.errors import InvalidTransitionError
-from edgeweave.server.deps import Context, context, reader, writer
+from edgeweave.server.deps import Context, context, reader, store_read, writer
 from edgeweave.server.problems import check_id
+from edgeweave.server.responses import FastJSON
 from edgeweave.store import repository as repo
 from edgeweave.store.tables import DagRunRow, TaskInstanceRow, run_table, utcnow
-from edgeweave.workflow.states import RunState
+from edgeweave.workflow.run_state import RunView
+from edgeweave.workflow.states import RunState, TaskState
 
 router = APIRouter(tags=["runs"])
 
@@ -41,24 +47,24 @@ def ti_dict(ti: TaskInstanceRow) -> dict[str, Any]:
             "duration": ti.duration, "hostname": ti.hostname, "error": ti.error}
 
 
-@router.get("/runs", response_class=JSONResponse)
-def list_runs(dag_id: str | None = None, state: RunState | None = None,
-              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
-              ctx: Context = Depends(context), _: Any = reader) -> JSONResponse:
-    """Runs newest first; ``next_offset`` is null on the last page. Rows are plain JSON
-    types, so they are sent as a JSONResponse without FastAPI's re-encoding walk."""
+@router.get("/runs", response_class=FastJSON)
+async def list_runs(dag_id: str | None = None, state: RunState | None = None,
+                    limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+                    ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
+    """Runs newest first; ``next_offset`` is null on the last page."""
     if dag_id is not None:
         check_id(dag_id, "DAG id")
-    rows = repo.run_summaries(ctx.engine, dag_id, state, limit=limit + 1, offset=offset)
+    rows = await store_read(ctx, repo.run_summaries, ctx.engine, dag_id, state, limit=limit + 1,
+                            offset=offset)
     more = len(rows) > limit
-    return JSONResponse({"runs": [summary_dict(r) for r in rows[:limit]], "limit": limit,
-                         "offset": offset, "next_offset": offset + limit if more else None})
+    return FastJSON({"runs": rows[:limit], "limit": limit, "offset": offset,
+                     "next_offset": offset + limit if more else None})
 
 
-@router.get("/runs/{run_id}")
-def show_run(run_id: str, ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
-    run = repo.get_run(ctx.engine, check_id(run_id, "run id"))
-    return {**run_dict(run), "tasks": [ti_dict(t) for t in repo.task_instances(ctx.engine, run.id)]}
+@router.get("/runs/{run_id}", response_class=FastJSON)
+async def show_run(run_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
+    run, tasks = await store_read(ctx, repo.run_with_tasks, ctx.engine, check_id(run_id, "run id"))
+    return FastJSON({**run, "tasks": tasks})
 
 
 @router.post("/runs/{run_id}/cancel")
@@ -78,18 +84,44 @@ def cancel_run(run_id: str, ctx: Context = Depends(context), _: Any = writer) ->
     return run_dict(repo.get_run(ctx.engine, run.id))
 
 
-@router.get("/runs/{run_id}/tasks/{task_id}")
-def show_task(run_id: str, task_id: str, ctx: Context = Depends(context),
-              _: Any = reader) -> dict[str, Any]:
-    ti = repo.get_task_instance(ctx.engine, check_id(run_id, "run id"), check_id(task_id, "task id"))
-    return {**ti_dict(ti), "run_id": run_id, "spec": ti.spec}
+@router.post("/runs/{run_id}/tasks/{task_id}/clear", response_class=FastJSON)
+def clear_task(run_id: str, task_id: str,
+               downstream: bool = Query(True, description="also clear every task downstream of it"),
+               ctx: Context = Depends(context), _: Any = writer) -> FastJSON:
+    """Run a finished task again (by default with everything downstream of it): their
+    states go back to none with fresh retries, their results are dropped and the run is
+    queued again, so the scheduler reruns them. Only a finished run can be cleared (409
+    while it is queued or running) and only a finished task (409 while it waits or runs).
+    Returns the run with its task instances, as ``GET /runs/{run_id}`` does."""
+    run = repo.get_run(ctx.engine, check_id(run_id, "run id"))
+    ti = repo.get_task_instance(ctx.engine, run.run_id, check_id(task_id, "task id"))
+    if not RunState(run.state).finished:
+        raise InvalidTransitionError(f"run {run.run_id!r} is {run.state}: only a finished run's "
+                                     "tasks can be cleared",
+                                     "wait until the run finishes, or cancel it, then clear")
+    if not TaskState(ti.state).finished:
+        raise InvalidTransitionError(f"task {task_id!r} of run {run.run_id!r} is {ti.state}, "
+                                     "not finished", "only success, failed, upstream_failed or "
+                                     "skipped tasks can be cleared")
+    RunView.clear_finished(ctx.engine, run.id, [ti.task_id], downstream)
+    fresh, tasks = repo.run_with_tasks(ctx.engine, run.run_id)
+    return FastJSON({**fresh, "tasks": tasks})
+
+
+@router.get("/runs/{run_id}/tasks/{task_id}", response_class=FastJSON)
+async def show_task(run_id: str, task_id: str, ctx: Context = Depends(context),
+                    _: Any = reader) -> FastJSON:
+    ti = await store_read(ctx, repo.get_task_instance, ctx.engine, check_id(run_id, "run id"),
+                          check_id(task_id, "task id"))
+    return FastJSON({**ti_dict(ti), "run_id": run_id, "spec": ti.spec})
 
 
 @router.get("/runs/{run_id}/tasks/{task_id}/logs")
 def task_logs(run_id: str, task_id: str, try_: int | None = Query(None, alias="try", ge=0),
               tail: int | None = Query(None, ge=0, le=100_000), offset: int = Query(0, ge=0),
               ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
-    """One try's log (default: the latest); pass ``next_offset`` back to follow a running task."""
+    """One try's log (default: the latest); pass ``next_offset`` back to follow a running task.
+    (A plain ``def``: a log can be megabytes, too long a read to hold the event loop.)"""
     ti = repo.get_task_instance(ctx.engine, check_id(run_id, "run id"), check_id(task_id, "task id"))
     read = repo.read_log(ctx.engine, ti.id, try_, offset=offset, tail=tail)
     return {"run_id": run_id, "task_id": task_id, "try": read.try_number, "text": read.text,

@@ -7,6 +7,7 @@ acts on is already durable. The scheduler's hot path batches its writes through
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Sequence
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Executable, bindparam, delete, func, insert, select, union_all, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from edgeweave.store.tables import (
     TaskInstanceRow,
     TaskLogRow,
     TaskResultRow,
+    dag_table,
     log_table,
     run_table,
     ti_table,
@@ -89,10 +91,14 @@ def get_run(engine: Engine, run_id: str | int) -> DagRunRow:
     with _session(engine) as s:
         row = s.scalars(select(DagRunRow).where(column == run_id)).first()
     if row is None:
-        recent = list_runs(engine, limit=5)
-        known = ", ".join(r.run_id for r in recent) or "none yet"
-        raise NotFoundError(f"no run {run_id!r}", f"recent runs: {known}")
+        raise _no_run(engine, run_id)
     return row
+
+
+def _no_run(engine: Engine, run_id: str | int) -> NotFoundError:
+    recent = list_runs(engine, limit=5)
+    known = ", ".join(r.run_id for r in recent) or "none yet"
+    return NotFoundError(f"no run {run_id!r}", f"recent runs: {known}")
 
 
 def list_runs(engine: Engine, dag_id: str | None = None, state: str | RunState | None = None,
@@ -121,22 +127,62 @@ def run_summaries(engine: Engine, dag_id: str | None = None, state: str | RunSta
     """
     if limit < 0 or offset < 0:
         raise StoreError(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
-    query = (select(*(run_table.c[name] for name in RUN_SUMMARY_COLUMNS))
-             .order_by(run_table.c.id.desc()).limit(limit).offset(offset))
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if dag_id is not None:
-        query = query.where(run_table.c.dag_id == dag_id)
+        params["dag_id"] = dag_id
     if state is not None:
-        query = query.where(run_table.c.state == RunState(state).value)
+        params["state"] = RunState(state).value
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(query).mappings()]
+        rows = conn.execute(_summary_query(dag_id is not None, state is not None), params).all()
+    return [dict(zip(RUN_SUMMARY_COLUMNS, row)) for row in rows]
 
 
-def recent_run_states(engine: Engine, per_dag: int = 5) -> dict[str, list[str]]:
+@functools.cache
+def _summary_query(by_dag: bool, by_state: bool) -> Executable:
+    """The runs-list statement, its values bound: built (and compiled) once per filter set."""
+    query = (select(*(run_table.c[name] for name in RUN_SUMMARY_COLUMNS))
+             .order_by(run_table.c.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
+    if by_dag:
+        query = query.where(run_table.c.dag_id == bindparam("dag_id"))
+    if by_state:
+        query = query.where(run_table.c.state == bindparam("state"))
+    return query
+
+
+TI_SUMMARY_COLUMNS = ("task_id", "state", "try_number", "max_tries", "started_at", "ended_at",
+                      "duration", "hostname", "error")
+
+
+def run_with_tasks(engine: Engine, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A run (``RUN_SUMMARY_COLUMNS``) and its task instances (``TI_SUMMARY_COLUMNS``, in
+    creation order) as plain dicts, in one connection; NotFoundError if there is no such run."""
+    with engine.connect() as conn:
+        row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
+        if row is not None:
+            tasks = conn.execute(_RUN_TIS, {"run_pk": row[0]}).all()
+            return (dict(zip(RUN_SUMMARY_COLUMNS, row[1:])),
+                    [dict(zip(TI_SUMMARY_COLUMNS, ti)) for ti in tasks])
+    raise _no_run(engine, run_id)
+
+
+_RUN_BY_ID = select(run_table.c.id, *(run_table.c[name] for name in RUN_SUMMARY_COLUMNS)) \
+    .where(run_table.c.run_id == bindparam("run_id"))
+_RUN_TIS = (select(*(ti_table.c[name] for name in TI_SUMMARY_COLUMNS))
+            .where(ti_table.c.run_pk == bindparam("run_pk")).order_by(ti_table.c.id))
+
+
+def recent_run_states(engine: Engine, per_dag: int = 5,
+                      dag_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Per DAG, the states of its last ``per_dag`` runs, newest first, in one query.
 
-    ROW_NUMBER() over (dag_id, id) reads each DAG's newest runs through the (dag_id, id)
-    index instead of scanning a fixed number of the newest runs overall (SQLite and PostgreSQL).
+    With ``dag_ids`` (the DAGs a caller shows), one ``LIMIT per_dag`` probe of the
+    (dag_id, id) index per DAG, joined by UNION ALL: the cost follows the DAGs shown, not the
+    size of the history. Without, every DAG in the store: ROW_NUMBER() over (dag_id, id),
+    which reads every run once (SQLite and PostgreSQL).
     """
+    if dag_ids is not None:
+        with engine.connect() as conn:
+            return _recent_states(conn, list(dag_ids), per_dag)
     rank = func.row_number().over(partition_by=run_table.c.dag_id,
                                   order_by=run_table.c.id.desc()).label("rank")
     ranked = select(run_table.c.dag_id, run_table.c.id, run_table.c.state, rank).subquery()
@@ -147,6 +193,41 @@ def recent_run_states(engine: Engine, per_dag: int = 5) -> dict[str, list[str]]:
         for dag_id, state in conn.execute(query):
             recent.setdefault(dag_id, []).append(state)
     return recent
+
+
+RECENT_CHUNK = 100  # DAGs per UNION ALL statement (SQLite allows 500 compound terms)
+
+
+@functools.lru_cache(maxsize=64)
+def _recent_query(dags: int, per_dag: int) -> Executable:
+    """UNION ALL of ``dags`` index probes, the DAG ids bound as d0, d1, ...: built once per
+    size (building the statement cost more than running it), compiled once by SQLAlchemy."""
+    parts = [select(run_table.c.dag_id, run_table.c.id, run_table.c.state)
+             .where(run_table.c.dag_id == bindparam(f"d{i}")).order_by(run_table.c.id.desc())
+             .limit(per_dag).subquery() for i in range(dags)]
+    selects = [select(p.c.dag_id, p.c.id, p.c.state) for p in parts]
+    return union_all(*selects) if dags > 1 else selects[0]
+
+
+def _recent_states(conn: Connection, dag_ids: list[str], per_dag: int) -> dict[str, list[str]]:
+    recent: dict[str, list[str]] = {}
+    for start in range(0, len(dag_ids), RECENT_CHUNK):
+        chunk = dag_ids[start:start + RECENT_CHUNK]
+        rows = conn.execute(_recent_query(len(chunk), per_dag),
+                            {f"d{i}": dag_id for i, dag_id in enumerate(chunk)}).all()
+        for dag_id, _, state in sorted(rows, key=lambda r: (r[0], -r[1])):
+            recent.setdefault(dag_id, []).append(state)
+    return recent
+
+
+def dag_list_state(engine: Engine, dag_ids: Sequence[str],
+                   per_dag: int = 5) -> tuple[dict[str, bool], dict[str, list[str]]]:
+    """For a DAG list, in one connection: every stored DAG's paused flag, and the states
+    of the last ``per_dag`` runs of each of ``dag_ids`` (see :func:`recent_run_states`)."""
+    with engine.connect() as conn:
+        paused = {dag_id: bool(flag) for dag_id, flag in
+                  conn.execute(select(dag_table.c.dag_id, dag_table.c.is_paused))}
+        return paused, (_recent_states(conn, list(dag_ids), per_dag) if dag_ids else {})
 
 
 GRID_RUN_COLUMNS = ("id", "run_id", "state", "trigger_source", "logical_date", "created_at",
@@ -163,16 +244,21 @@ def grid_rows(engine: Engine, dag_id: str, runs: int) -> tuple[list[dict[str, An
     Only the columns a Grid view draws are read (no params, spec or error), so the cost stays
     small however large those JSON/text columns grow.
     """
-    run_query = (select(*(run_table.c[name] for name in GRID_RUN_COLUMNS))
-                 .where(run_table.c.dag_id == dag_id).order_by(run_table.c.id.desc()).limit(runs))
     with engine.connect() as conn:
-        run_rows = [dict(row) for row in conn.execute(run_query).mappings()]
+        run_rows = [dict(zip(GRID_RUN_COLUMNS, row))
+                    for row in conn.execute(_GRID_RUNS, {"dag_id": dag_id, "runs": runs}).all()]
         if not run_rows:
             return [], []
-        ti_query = (select(*(ti_table.c[name] for name in GRID_TI_COLUMNS))
-                    .where(ti_table.c.run_pk.in_([r["id"] for r in run_rows])))
-        ti_rows = [tuple(row) for row in conn.execute(ti_query)]
-    return run_rows, ti_rows
+        ti_rows = conn.execute(_GRID_TIS, {"run_pks": [r["id"] for r in run_rows]}).all()
+    return run_rows, [tuple(row) for row in ti_rows]
+
+
+# built once: building a statement and its cache key cost as much as running it
+_GRID_RUNS = (select(*(run_table.c[name] for name in GRID_RUN_COLUMNS))
+              .where(run_table.c.dag_id == bindparam("dag_id")).order_by(run_table.c.id.desc())
+              .limit(bindparam("runs")))
+_GRID_TIS = (select(*(ti_table.c[name] for name in GRID_TI_COLUMNS))
+             .where(ti_table.c.run_pk.in_(bindparam("run_pks", expanding=True))))
 
 
 def set_run_state(engine: Engine, run_pk: int, state: RunState, **fields: Any) -> None:
