@@ -15,7 +15,8 @@ BACKEND_COLOURS = {"onnxruntime": "#1f77b4", "openvino": "#9c27b0", "onnxruntime
                    "onnxruntime-tensorrt": "#ff7f0e"}
 
 
-PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "bf16": "D", "int8": "^", "mixed": "v"}
+PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "bf16": "D", "int8": "^", "int8+bf16": "P",
+                     "int8-dynamic": "X", "mixed": "v"}
 
 
 def points(report: dict[str, Any]) -> list[dict[str, Any]]:
