@@ -1,13 +1,15 @@
-"""Models and their reports, the device profile, health and Prometheus metrics."""
+"""Models and their reports, nodes and the device profile, health and Prometheus metrics."""
 
 from __future__ import annotations
 
 import json
+import socket
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 
 from edgeweave.server.deps import Context, context, reader, store_read
 from edgeweave.server.problems import check_id
@@ -34,11 +36,49 @@ def show_model(name: str, ctx: Context = Depends(context), _: Any = reader) -> d
     return {**entry.model_dump(), "versions": ctx.registry.versions(entry.name), "report": report}
 
 
-@router.get("/device")
-def device(_: Any = reader) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def this_device() -> dict[str, Any]:
+    """This host's profile, read once per process (it runs nvidia-smi when present)."""
     from edgeweave.runtime.device import detect_device
 
     return detect_device().model_dump()
+
+
+@router.get("/device")
+def device(_: Any = reader) -> dict[str, Any]:
+    return this_device()
+
+
+def node_rows(ctx: Context) -> list[dict[str, Any]]:
+    """Hosts that have run tasks (from the task instances' hostnames), busiest first."""
+    query = (select(ti_table.c.hostname, func.count().label("tries"),
+                    func.max(ti_table.c.started_at).label("last_task_at"),
+                    func.sum(case((ti_table.c.state == TaskState.RUNNING.value, 1), else_=0))
+                    .label("running"))
+             .where(ti_table.c.hostname.is_not(None)).group_by(ti_table.c.hostname)
+             .order_by(func.count().desc()))
+    with ctx.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+@router.get("/nodes")
+def nodes(ctx: Context = Depends(context), _: Any = reader) -> list[dict[str, Any]]:
+    """The nodes that ran this store's tasks, and this API host with its device profile.
+
+    Every executor records the hostname of each task it runs, so workers on other hosts
+    (sharing a PostgreSQL store) appear here as soon as they run something."""
+    here = socket.gethostname()
+    rows = {r["hostname"]: r for r in node_rows(ctx)}
+    out = [{"hostname": here, "this_host": True, "tasks_run": rows.get(here, {}).get("tries", 0),
+            "running": rows.get(here, {}).get("running", 0) or 0,
+            "last_task_at": _iso(rows.get(here, {}).get("last_task_at")), "device": this_device()}]
+    out += [{"hostname": h, "this_host": False, "tasks_run": r["tries"], "running": r["running"] or 0,
+             "last_task_at": _iso(r["last_task_at"]), "device": None} for h, r in rows.items() if h != here]
+    return out
+
+
+def _iso(when: Any) -> str | None:
+    return when.isoformat() if when is not None else None
 
 
 def _ping(ctx: Context) -> None:

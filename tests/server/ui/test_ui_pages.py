@@ -83,9 +83,12 @@ def test_models_pages_and_chart(api, browser):
     assert chart.headers["content-type"] == "image/svg+xml" and b"no measured variants" in chart.content
 
 
-def test_device_page_shows_this_machine(api, browser):
+def test_device_page_shows_this_machine_and_the_nodes(api, browser):
+    import socket
+
     page = browser("viewer").get("/device").text
     assert "cpu_model" in page and "logical_cores" in page
+    assert 'data-testid="nodes"' in page and f"{socket.gethostname()} <span class=\"tag\">this host" in page
 
 
 def test_bad_input_gets_an_html_error_page_not_a_500(api, browser):

@@ -14,6 +14,7 @@ from edgeweave.errors import ParameterError
 from edgeweave.server.auth import Principal
 from edgeweave.server.deps import Context, context
 from edgeweave.server.problems import check_id
+from edgeweave.server.routes_info import this_device
 from edgeweave.server.ui import charts, queries
 from edgeweave.server.ui.graph_layout import Layout, layout
 from edgeweave.server.ui.render import page
@@ -193,13 +194,10 @@ def model_chart(name: str, version: str = Query("latest", max_length=20), ctx: C
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
 
 
-@lru_cache(maxsize=1)
-def _device() -> dict[str, Any]:
-    from edgeweave.runtime.device import detect_device
-
-    return detect_device().model_dump()
-
-
 @router.get("/device")
-def device_page(request: Request, who: Principal = Depends(ui_user)) -> Response:
-    return page(request, "device.html", who, "Device", device=_device())
+def device_page(request: Request, ctx: Context = Depends(context),
+                who: Principal = Depends(ui_user)) -> Response:
+    from edgeweave.server.routes_info import nodes
+
+    return page(request, "device.html", who, "Device and nodes", device=this_device(),
+                nodes=nodes(ctx, who))
