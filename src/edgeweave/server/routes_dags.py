@@ -11,6 +11,7 @@ from edgeweave.errors import ParameterError
 from edgeweave.server.deps import Context, context, reader, store_read, writer
 from edgeweave.server.problems import check_id, problem
 from edgeweave.server.responses import FastJSON
+from edgeweave.server.schemas import DagDetail, DagSummary, GridData, ok
 from edgeweave.store import repository as repo
 from edgeweave.workflow import service
 from edgeweave.workflow.params import params_json_schema, validate_params
@@ -28,7 +29,7 @@ class TriggerBody(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.get("/dags", response_class=FastJSON)
+@router.get("/dags", response_class=FastJSON, responses=ok(list[DagSummary]))
 async def list_dags(ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     """DAGs with pause flag and recent run states (one index probe per DAG, not a scan of
     every run)."""
@@ -40,7 +41,7 @@ async def list_dags(ctx: Context = Depends(context), _: Any = reader) -> FastJSO
                       "last_run_states": recent.get(d.dag_id, [])} for d in dags])
 
 
-@router.get("/dags/{dag_id}", response_class=FastJSON)
+@router.get("/dags/{dag_id}", response_class=FastJSON, responses=ok(DagDetail))
 async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
     tasks = [{"task_id": t.task_id, "operator": t.operator or "python", "callable": t.callable_ref,
@@ -53,7 +54,7 @@ async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader
                      "params_schema": params_json_schema(dag)})
 
 
-@router.get("/dags/{dag_id}/grid", response_class=FastJSON)
+@router.get("/dags/{dag_id}/grid", response_class=FastJSON, responses=ok(GridData))
 async def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
                    ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     """Grid view data in one request: tasks (upstream first) x the DAG's last ``runs`` runs.

@@ -17,6 +17,7 @@ from edgeweave.errors import InvalidTransitionError
 from edgeweave.server.deps import Context, context, reader, store_read, writer
 from edgeweave.server.problems import check_id
 from edgeweave.server.responses import FastJSON
+from edgeweave.server.schemas import RunDetail, RunPage, TaskDetail, ok
 from edgeweave.store import repository as repo
 from edgeweave.store.tables import DagRunRow, TaskInstanceRow, run_table, utcnow
 from edgeweave.workflow.run_state import RunView
@@ -47,7 +48,7 @@ def ti_dict(ti: TaskInstanceRow) -> dict[str, Any]:
             "duration": ti.duration, "hostname": ti.hostname, "error": ti.error}
 
 
-@router.get("/runs", response_class=FastJSON)
+@router.get("/runs", response_class=FastJSON, responses=ok(RunPage))
 async def list_runs(dag_id: str | None = None, state: RunState | None = None,
                     limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                     ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
@@ -61,7 +62,7 @@ async def list_runs(dag_id: str | None = None, state: RunState | None = None,
                      "next_offset": offset + limit if more else None})
 
 
-@router.get("/runs/{run_id}", response_class=FastJSON)
+@router.get("/runs/{run_id}", response_class=FastJSON, responses=ok(RunDetail))
 async def show_run(run_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     run, tasks = await store_read(ctx, repo.run_with_tasks, ctx.engine, check_id(run_id, "run id"))
     return FastJSON({**run, "tasks": tasks})
@@ -84,7 +85,8 @@ def cancel_run(run_id: str, ctx: Context = Depends(context), _: Any = writer) ->
     return run_dict(repo.get_run(ctx.engine, run.id))
 
 
-@router.post("/runs/{run_id}/tasks/{task_id}/clear", response_class=FastJSON)
+@router.post("/runs/{run_id}/tasks/{task_id}/clear", response_class=FastJSON,
+             responses=ok(RunDetail))
 def clear_task(run_id: str, task_id: str,
                downstream: bool = Query(True, description="also clear every task downstream of it"),
                ctx: Context = Depends(context), _: Any = writer) -> FastJSON:
@@ -108,7 +110,7 @@ def clear_task(run_id: str, task_id: str,
     return FastJSON({**fresh, "tasks": tasks})
 
 
-@router.get("/runs/{run_id}/tasks/{task_id}", response_class=FastJSON)
+@router.get("/runs/{run_id}/tasks/{task_id}", response_class=FastJSON, responses=ok(TaskDetail))
 async def show_task(run_id: str, task_id: str, ctx: Context = Depends(context),
                     _: Any = reader) -> FastJSON:
     ti = await store_read(ctx, repo.get_task_instance, ctx.engine, check_id(run_id, "run id"),
