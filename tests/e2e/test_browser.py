@@ -224,3 +224,26 @@ def test_model_report_renders_the_chart_and_the_variants(admin_page: Any, server
         expect(row.locator("td").nth(1)).to_contain_text(variant["variant"])
     expect(page.get_by_test_id("variants").locator("tr.best")).to_have_count(1)
     expect(page.get_by_test_id("best")).to_contain_text("Best:")
+
+
+def test_an_admin_adds_a_user_who_then_logs_in(admin_page: Any, browser: Any, server: Server) -> None:
+    page = admin_page
+    page.get_by_role("link", name="Users").click()
+    page.fill("#new-user", "night_shift")
+    page.select_option("#new-role", "operator")
+    page.get_by_role("button", name="Add user").click()
+    secret = page.get_by_test_id("secret")
+    expect(secret).to_be_visible()
+    password = re.search(r"password: (\S+)", secret.inner_text()).group(1)
+
+    other = browser.new_context(base_url=server.url)
+    try:
+        newcomer = other.new_page()
+        newcomer.goto("/login")
+        newcomer.fill("input[name=user]", "night_shift")
+        newcomer.fill("input[name=password]", password)
+        newcomer.click("button[type=submit]")
+        expect(newcomer.get_by_test_id("who")).to_contain_text("operator")
+        expect(newcomer.get_by_role("link", name="Users")).to_have_count(0)
+    finally:
+        other.close()

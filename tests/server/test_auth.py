@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from edgeweave.errors import ParameterError
+from edgeweave.errors import NotFoundError, ParameterError
 from edgeweave.server import AuthConfig, Principal, Role
 
 
@@ -48,5 +48,5 @@ def test_bad_user_names_and_unknown_users(tmp_path):
     store = AuthConfig(tmp_path / "auth.json").store()
     with pytest.raises(ParameterError):
         store.add_user("../x", Role.VIEWER)
-    with pytest.raises(ParameterError):
+    with pytest.raises(NotFoundError):
         store.create_token("nobody")

@@ -23,13 +23,14 @@ def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
                registry: ModelRegistry | None = None) -> FastAPI:
     """The API and the web UI; every route but ``/health``, ``/metrics``, the login page and
     the static files needs a bearer token (API) or a session cookie (UI)."""
-    from edgeweave.server import routes_dags, routes_info, routes_live, routes_runs, ui
+    from edgeweave.server import routes_dags, routes_info, routes_live, routes_runs, routes_users, ui
 
     app = FastAPI(title="EdgeWeave", version="1", openapi_url="/openapi.json",
                   docs_url="/docs", redoc_url=None)
     app.state.edgeweave = Context(engine=engine, bag=bag, auth=auth, store=auth.store(),
                                   registry=registry or ModelRegistry())
-    for router in (routes_dags.router, routes_runs.router, routes_live.router, routes_info.router):
+    for router in (routes_dags.router, routes_runs.router, routes_live.router, routes_info.router,
+                   routes_users.router):
         app.include_router(router, prefix=API)
     app.include_router(routes_info.public, prefix=API)
     problems.install(app)

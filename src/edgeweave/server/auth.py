@@ -158,7 +158,7 @@ class AuthStore:
         with self._lock:
             data = self._load()
             if user not in data["users"]:
-                raise ParameterError(f"no user {user!r}", "create the user first")
+                raise NotFoundError(f"no user {user!r}", "create the user first")
             data["tokens"][token_id] = {"user": user, "salt": salt.hex(),
                                         "hash": _token_hash(secret, salt).hex()}
             self._save(data)
@@ -187,7 +187,7 @@ class AuthStore:
         with self._lock:
             data = self._load()
             if user not in data["users"]:
-                raise ParameterError(f"no user {user!r}", "create the user first")
+                raise NotFoundError(f"no user {user!r}", "create the user first")
             data["sessions"] = {k: v for k, v in data["sessions"].items() if v["expires"] > now}
             data["sessions"][session_key(session_id)] = {"user": user, "expires": now + ttl_s}
             self._save(data)

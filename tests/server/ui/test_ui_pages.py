@@ -133,3 +133,12 @@ def test_static_files_stay_inside_their_folder(api):
                 "/static/%2e%2e/%2e%2e/auth.py"):
         resp = client.get(url)
         assert resp.status_code == 404 and "def " not in resp.text, url
+
+
+def test_users_page_is_for_admins(api, browser):
+    page = browser("admin").get("/users")
+    assert page.status_code == 200 and 'data-testid="users"' in page.text
+    assert '<a href="/users">Users</a>' in page.text and "viewer" in page.text
+    operator = browser("operator")
+    assert operator.get("/users", headers=HTML).status_code == 403
+    assert '<a href="/users">' not in operator.get("/").text

@@ -7,11 +7,11 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from edgeweave.errors import ParameterError
-from edgeweave.server.auth import Principal
+from edgeweave.server.auth import Principal, Role
 from edgeweave.server.deps import Context, context
 from edgeweave.server.problems import check_id
 from edgeweave.server.routes_info import this_device
@@ -201,3 +201,12 @@ def device_page(request: Request, ctx: Context = Depends(context),
 
     return page(request, "device.html", who, "Device and nodes", device=this_device(),
                 nodes=nodes(ctx, who))
+
+
+@router.get("/users")
+def users_page(request: Request, ctx: Context = Depends(context),
+               who: Principal = Depends(ui_user)) -> Response:
+    if not who.can(Role.ADMIN):
+        raise HTTPException(403, f"user {who.user!r} ({who.role.value}) may not manage users; "
+                                 "it needs the admin role")
+    return page(request, "users.html", who, "Users", users=ctx.store.users())

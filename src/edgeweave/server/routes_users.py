@@ -1,0 +1,62 @@
+"""Users and API tokens, for admins: what ``edgeweave users`` does, over the API.
+
+Passwords and tokens are generated here and returned once (only hashes are stored). An
+admin cannot remove or demote themselves, so a server never ends up without an admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from edgeweave.errors import InvalidTransitionError
+from edgeweave.server.auth import Principal, Role
+from edgeweave.server.deps import Context, context, require
+from edgeweave.server.problems import check_id
+
+router = APIRouter(tags=["users"])
+admin = Depends(require(Role.ADMIN))
+
+
+class NewUser(BaseModel):
+    user: str
+    role: Role = Role.VIEWER
+    token: bool = False
+
+
+@router.get("/users")
+def list_users(ctx: Context = Depends(context), _: Principal = admin) -> list[dict[str, Any]]:
+    """Every user with their role, number of API tokens and live UI sessions (no secrets)."""
+    return [{"user": name, **info} for name, info in ctx.store.users().items()]
+
+
+@router.post("/users", status_code=201)
+def add_user(body: NewUser, ctx: Context = Depends(context), who: Principal = admin) -> dict[str, Any]:
+    """Create a user, or give an existing one a new role and password; the generated
+    password (and token, if asked) is in this response only."""
+    check_id(body.user, "user name")
+    if body.user == who.user and body.role != Role.ADMIN:
+        raise InvalidTransitionError("an admin cannot demote themselves",
+                                     "let another admin change your role")
+    password = ctx.store.add_user(body.user, body.role)
+    out: dict[str, Any] = {"user": body.user, "role": body.role.value, "password": password}
+    if body.token:
+        out["token"] = ctx.store.create_token(body.user)
+    return out
+
+
+@router.post("/users/{user}/tokens", status_code=201)
+def add_token(user: str, ctx: Context = Depends(context), _: Principal = admin) -> dict[str, str]:
+    """A new API token for ``user``, shown once."""
+    return {"user": user, "token": ctx.store.create_token(check_id(user, "user name"))}
+
+
+@router.delete("/users/{user}")
+def remove_user(user: str, ctx: Context = Depends(context), who: Principal = admin) -> dict[str, str]:
+    """Delete a user with their tokens and sessions (effective on their next request)."""
+    if check_id(user, "user name") == who.user:
+        raise InvalidTransitionError("an admin cannot remove themselves", "ask another admin")
+    ctx.store.remove_user(user)
+    return {"user": user, "removed": "yes"}
