@@ -100,6 +100,7 @@ def form_fields(schema: dict[str, Any]) -> list[dict[str, Any]]:
                   if prop.get(key) is not None]
         default = prop.get("default")
         fields.append({"name": name, "kind": kind, "options": options or [], "required": name in required,
+                       "minimum": prop.get("minimum"), "maximum": prop.get("maximum"),
                        "description": prop.get("description", ""), "type": prop.get("type", "any"),
                        "limits": ", ".join(limits),
                        "value": json.dumps(default) if kind == "json" and default is not None

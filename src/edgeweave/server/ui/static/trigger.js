@@ -19,6 +19,33 @@ document.addEventListener("DOMContentLoaded", () => {
     return input.value;
   }
 
+  // Checked as you type, from the params schema; the server checks again on submit.
+  function localProblem(field) {
+    const input = field.querySelector("input, select, textarea");
+    const kind = field.dataset.kind;
+    if (kind === "checkbox" || kind === "select") return "";
+    const raw = input.value.trim();
+    if (raw === "") return field.dataset.required ? "required" : "";
+    if (kind === "integer" && !/^[-+]?\d+$/.test(raw)) return `expected an integer, got '${raw}'`;
+    if (kind === "number" && isNaN(Number(raw))) return `expected a number, got '${raw}'`;
+    if (kind === "integer" || kind === "number") {
+      const v = Number(raw);
+      if (field.dataset.min !== undefined && v < Number(field.dataset.min)) return `must be >= ${field.dataset.min}`;
+      if (field.dataset.max !== undefined && v > Number(field.dataset.max)) return `must be <= ${field.dataset.max}`;
+    }
+    if (kind === "json") { try { JSON.parse(raw); } catch (e) { return "not valid JSON"; } }
+    return "";
+  }
+  function mark(field, text) {
+    const el = field.querySelector(".field-error");
+    el.textContent = text; el.hidden = !text;
+    field.classList.toggle("invalid", Boolean(text));
+  }
+  for (const field of form.querySelectorAll(".field")) {
+    const input = field.querySelector("input, select, textarea");
+    input.addEventListener("input", () => mark(field, localProblem(field)));
+  }
+
   function showErrors(lines) {
     const loose = [];
     for (const line of lines) {
