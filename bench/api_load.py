@@ -22,7 +22,10 @@ What it does, in one command:
 
 Targets (issue 4): p99 < 100 ms for the list endpoints and the Grid view data; server idle
 RSS <= 150 MB. "grid data" is the Grid endpoint (``/dags/{dag_id}/grid?runs=N``, one
-request); for comparison an info row still measures the old way a Grid view had to fetch
+request) as a Grid view polls it: the server keeps each Grid body for one second, so 20
+clients on one DAG mostly share computations; "grid data, uncached" sends ``Cache-Control:
+no-cache`` so every request queries and builds the Grid (what a single viewer pays, and
+the worst case). For comparison an info row still measures the old way a Grid view had to fetch
 its data: the DAG's last N runs (``/runs?dag_id=X&limit=N``) plus N run details
 (``/runs/{id}``, each with its task instances), one after another on one connection, one
 sample being the whole fetch. ``GET /health`` (no token, ``SELECT 1``) is the ceiling: what
@@ -293,9 +296,9 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], workers: int, timeout: 
 # Client processes run only this section (stdlib + uvloop): no EdgeWeave imports.
 
 
-def _request(path: str, port: int, token: str | None) -> bytes:
+def _request(path: str, port: int, token: str | None, extra: str = "") -> bytes:
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
-    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}{extra}"
             "Accept: application/json\r\n\r\n").encode()
 
 
@@ -330,7 +333,7 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec["clients"]`` connections hammering one endpoint from ``spec["start"]`` (wall
     clock, shared by all client processes) for ``spec["seconds"]`` or ``spec["requests"]``."""
     port, token, op = spec["port"], spec["token"], spec["op"]
-    raws = [_request(p, port, token) for p in op.get("paths", ())]
+    raws = [_request(p, port, token, op.get("headers", "")) for p in op.get("paths", ())]
     detail = op.get("detail_prefix", "")
     cache: dict[str, bytes] = {}
     counter = itertools.count()
@@ -480,6 +483,9 @@ def endpoints(port: int, token: str, grid_runs: int, tasks: int) -> list[Endpoin
         Endpoint(f"GET /dags/{MAIN_DAG}", {"paths": [f"{API}/dags/{MAIN_DAG}"]}, False),
         Endpoint(f"grid data: GET /dags/{MAIN_DAG}/grid?runs={grid_runs}",
                  {"paths": [f"{API}/dags/{MAIN_DAG}/grid?runs={grid_runs}"]}, True),
+        Endpoint("grid data, uncached (Cache-Control: no-cache)",
+                 {"paths": [f"{API}/dags/{MAIN_DAG}/grid?runs={grid_runs}"],
+                  "headers": "Cache-Control: no-cache\r\n"}, True),
         Endpoint(f"old grid fetch: runs list + {grid_runs} run details",
                  {"paths": [f"{API}/runs?dag_id={MAIN_DAG}&limit={grid_runs}"],
                   "detail_prefix": f"{API}/runs/"}, False, share=0.25),

@@ -8,6 +8,7 @@ from edgeweave.models.registry import ModelRegistry
 from edgeweave.server import problems
 from edgeweave.server.auth import AuthConfig
 from edgeweave.server.deps import Context
+from edgeweave.server.microcache import MicroCache, ttl_from_env
 from edgeweave.workflow.loader import DagBag
 
 try:
@@ -20,15 +21,16 @@ API = "/api/v1"
 
 
 def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
-               registry: ModelRegistry | None = None) -> FastAPI:
+               registry: ModelRegistry | None = None, grid_cache_s: float | None = None) -> FastAPI:
     """The API and the web UI; every route but ``/health``, ``/metrics``, the login page and
     the static files needs a bearer token (API) or a session cookie (UI)."""
     from edgeweave.server import routes_dags, routes_info, routes_live, routes_runs, routes_users, ui
 
     app = FastAPI(title="EdgeWeave", version="1", openapi_url="/openapi.json",
                   docs_url="/docs", redoc_url=None)
+    ttl = ttl_from_env() if grid_cache_s is None else grid_cache_s
     app.state.edgeweave = Context(engine=engine, bag=bag, auth=auth, store=auth.store(),
-                                  registry=registry or ModelRegistry())
+                                  registry=registry or ModelRegistry(), grid_cache=MicroCache(ttl))
     for router in (routes_dags.router, routes_runs.router, routes_live.router, routes_info.router,
                    routes_users.router):
         app.include_router(router, prefix=API)

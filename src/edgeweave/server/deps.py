@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from edgeweave.models.registry import ModelRegistry
 from edgeweave.server.auth import AuthConfig, AuthStore, Principal, Role, csrf_token
+from edgeweave.server.microcache import MicroCache
 from edgeweave.workflow.loader import DagBag
 
 SESSION_COOKIE = "ew_session"
@@ -36,6 +37,7 @@ class Context:
     auth: AuthConfig
     store: AuthStore
     registry: ModelRegistry
+    grid_cache: MicroCache = field(default_factory=MicroCache)
 
 
 async def context(request: Request) -> Context:

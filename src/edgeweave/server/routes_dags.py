@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from edgeweave.errors import ParameterError
@@ -14,6 +15,7 @@ from edgeweave.server.responses import FastJSON
 from edgeweave.server.schemas import DagDetail, DagSummary, GridData, ok
 from edgeweave.store import repository as repo
 from edgeweave.workflow import service
+from edgeweave.workflow.dag import DAG
 from edgeweave.workflow.params import params_json_schema, validate_params
 
 router = APIRouter(tags=["dags"])
@@ -41,6 +43,21 @@ async def list_dags(ctx: Context = Depends(context), _: Any = reader) -> FastJSO
                       "last_run_states": recent.get(d.dag_id, [])} for d in dags])
 
 
+_SCHEMAS: dict[int, tuple[DAG, dict[str, Any]]] = {}
+
+
+def _params_schema(dag: DAG) -> dict[str, Any]:
+    """The DAG's params JSON schema, built once per loaded DAG (building the pydantic model
+    behind it was most of ``GET /dags/{id}``); the DAG is kept with it, so its id is not
+    reused while cached."""
+    hit = _SCHEMAS.get(id(dag))
+    if hit is None or hit[0] is not dag:
+        if len(_SCHEMAS) > 1024:
+            _SCHEMAS.clear()
+        hit = _SCHEMAS[id(dag)] = (dag, params_json_schema(dag))
+    return hit[1]
+
+
 @router.get("/dags/{dag_id}", response_class=FastJSON, responses=ok(DagDetail))
 async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
@@ -51,19 +68,26 @@ async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader
     return FastJSON({"dag_id": dag.dag_id, "description": dag.description, "schedule": dag.schedule,
                      "tags": dag.tags, "paused": paused, "max_active_runs": dag.max_active_runs,
                      "order": dag.topological_order(), "tasks": tasks,
-                     "params_schema": params_json_schema(dag)})
+                     "params_schema": _params_schema(dag)})
 
 
 @router.get("/dags/{dag_id}/grid", response_class=FastJSON, responses=ok(GridData))
-async def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
+async def dag_grid(dag_id: str, request: Request, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MAX),
                    ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     """Grid view data in one request: tasks (upstream first) x the DAG's last ``runs`` runs.
 
     ``cells[task_id][i]`` (and ``tries``/``durations``) belong to ``runs[i]``, newest first;
     null where that run has no such task (the DAG changed since). Two narrow Core queries,
-    so the Grid view costs one cheap request instead of one per run.
+    so the Grid view costs one cheap request instead of one per run. Bodies are kept for
+    a second (``server/microcache.py``): viewers polling one DAG share one computation;
+    ``Cache-Control: no-cache`` asks for a fresh one.
     """
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
+    key = (dag.dag_id, id(dag), runs)
+    fresh = "no-cache" in request.headers.get("cache-control", "")  # the client asks for the store's now
+    body = None if fresh else ctx.grid_cache.get(key)
+    if body is not None:
+        return Response(body, media_type="application/json", headers={"X-EdgeWeave-Cache": "hit"})
     run_rows, ti_rows = await store_read(ctx, repo.grid_rows, ctx.engine, dag.dag_id, runs)
     order = dag.topological_order()
     column = {row.pop("id"): i for i, row in enumerate(run_rows)}
@@ -78,9 +102,11 @@ async def dag_grid(dag_id: str, runs: int = Query(GRID_DEFAULT, ge=1, le=GRID_MA
         states[i] = state
         tries[task_id][i] = try_number
         durations[task_id][i] = duration
-    return FastJSON({"dag_id": dag.dag_id,
+    body = FastJSON({"dag_id": dag.dag_id,
                      "tasks": [{"task_id": tid, "upstream": list(dag.tasks[tid].upstream)} for tid in order],
-                     "runs": run_rows, "cells": cells, "tries": tries, "durations": durations})
+                     "runs": run_rows, "cells": cells, "tries": tries, "durations": durations}).body
+    ctx.grid_cache.put(key, body)
+    return Response(body, media_type="application/json", headers={"X-EdgeWeave-Cache": "miss"})
 
 
 @router.patch("/dags/{dag_id}")
