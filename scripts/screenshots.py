@@ -9,6 +9,7 @@ Grid shows failures and what they skipped), optimizes the real PP-OCR direction 
 folder is given again) and registers it, then drives headless Chromium over the pages:
 
     graph.png          the bundled ocr_service DAG, before any run
+    graph_200.png, graph_200_find.png   a 200-task DAG fitted, then a task found by name
     grid.png           video_analytics: 12 runs x 20 tasks, a failed task's log open
     model_report.png   ppocr-cls: latency-vs-accuracy chart and the variants table
     dags.png, run.png, trigger_error.png
@@ -31,6 +32,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from edgeweave.examples.fleet import fleet_dag_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -155,6 +158,7 @@ class Server:
         shutil.rmtree(self.home, ignore_errors=True)
         dags.mkdir(parents=True, exist_ok=True)
         (dags / "video_analytics.py").write_text(VIDEO_DAG)
+        (dags / "camera_fleet.yaml").write_text(fleet_dag_yaml("camera_fleet"))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -257,6 +261,14 @@ def take(server: Server, out: Path, chromium: str, run_ids: list[str]) -> None:
         page.locator('g.node[data-task="optimize_rec"]').click()
         expect(page.get_by_test_id("task-panel")).to_be_visible()
         shoot(page, out / "graph.png")
+
+        page.goto("/dags/camera_fleet")
+        expect(page.locator("svg#graph g.node")).to_have_count(200)
+        shoot(page, out / "graph_200.png")
+        page.fill("#task-search", "site3_loitering")
+        page.press("#task-search", "Enter")
+        expect(page.locator("#panel-title")).to_have_text("site3_loitering")
+        shoot(page, out / "graph_200_find.png")
 
         page.goto("/")
         expect(page.locator('tr[data-dag="video_analytics"] .dot')).to_have_count(8)

@@ -70,6 +70,15 @@ def e2e_pipeline(rows: int = 10, delay: float = 0.5, label: str = "total"):
     publish(transform(data, delay), check(data), label)
 '''
 
+BIG_DAG_ID = "camera_fleet"
+
+
+def big_dag_yaml() -> str:
+    from edgeweave.examples.fleet import fleet_dag_yaml
+
+    return fleet_dag_yaml(BIG_DAG_ID)
+
+
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "cancelled", "removed"}
 
 
@@ -169,6 +178,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home, dags = root / "home", root / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").write_text(DAG_SOURCE)
+    (dags / f"{BIG_DAG_ID}.yaml").write_text(big_dag_yaml())
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEWEAVE_")}
     env.update(EDGEWEAVE_HOME=str(home), EDGEWEAVE_DAGS=str(dags), PYTHONUNBUFFERED="1", COLUMNS="200")
     port = free_port()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from e2e.conftest import DAG_ID, TASKS, Server, login
+from e2e.conftest import BIG_DAG_ID, DAG_ID, TASKS, Server, login
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
@@ -247,3 +247,22 @@ def test_an_admin_adds_a_user_who_then_logs_in(admin_page: Any, browser: Any, se
         expect(newcomer.get_by_role("link", name="Users")).to_have_count(0)
     finally:
         other.close()
+
+
+def test_a_200_task_graph_is_drawn_and_a_task_can_be_found_and_read(admin_page: Any) -> None:
+    page = admin_page
+    page.goto(f"/dags/{BIG_DAG_ID}")
+    expect(page.locator("svg#graph g.node")).to_have_count(200)
+    assert page.locator("svg#graph path.edge").count() > 200
+    fitted = page.locator('g.node[data-task="cam17_track"] rect').bounding_box()
+    page.fill("#task-search", "cam17_track")
+    page.press("#task-search", "Enter")
+    expect(page.get_by_test_id("task-panel")).to_be_visible()
+    expect(page.locator("#panel-title")).to_have_text("cam17_track")
+    box = page.locator('g.node[data-task="cam17_track"] rect').bounding_box()
+    graph = page.locator("svg#graph").bounding_box()
+    assert box["height"] >= 30 and box["height"] > fitted["height"]  # drawn at a readable size
+    assert graph["x"] <= box["x"] and box["x"] + box["width"] <= graph["x"] + graph["width"]
+    assert graph["y"] <= box["y"] and box["y"] + box["height"] <= graph["y"] + graph["height"]
+    label = page.locator('g.node[data-task="cam17_track"] text').bounding_box()
+    assert label["height"] >= 12

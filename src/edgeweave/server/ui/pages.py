@@ -57,7 +57,7 @@ def task_details(dag: DAG) -> dict[str, dict[str, Any]]:
 def dag_list(request: Request, ctx: Context = Depends(context),
              who: Principal = Depends(ui_user)) -> Response:
     paused = queries.paused_flags(ctx.engine)
-    recent = queries.recent_runs(ctx.engine, RECENT)
+    recent = queries.recent_runs(ctx.engine, sorted(ctx.bag.dags), RECENT)
     dags = [{"dag": d, "paused": paused.get(d.dag_id, False), "recent": recent.get(d.dag_id, [])}
             for d in sorted(ctx.bag.dags.values(), key=lambda d: d.dag_id)]
     return page(request, "dags.html", who, "DAGs", dags=dags,

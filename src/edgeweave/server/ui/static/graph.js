@@ -87,10 +87,12 @@ document.addEventListener("DOMContentLoaded", () => {
     const q = e.target.value.trim().toLowerCase();
     const id = nodes.has(e.target.value) ? e.target.value : [...nodes.keys()].find((k) => k.toLowerCase().includes(q));
     if (!q || !id) return;
+    pick(id); // opens the panel first: the canvas is narrower afterwards
     const t = nodes.get(id).transform.baseVal.consolidate().matrix;
     const box = svg.getBoundingClientRect();
-    view = { w: box.width, h: box.height, x: t.e + 88 - box.width / 2, y: t.f + 17 - box.height / 2 };
-    apply(); pick(id);
+    const w = box.width / 1.25, h = box.height / 1.25; // a little larger than 1:1
+    view = { w, h, x: t.e + 88 - w / 2, y: t.f + 17 - h / 2 };
+    apply();
   });
   for (const [id, node] of nodes) {
     const open = () => pick(id);
