@@ -22,6 +22,7 @@ def test_dag_list_shows_dags_recent_runs_and_import_errors(api, browser):
     run_id = _trigger(api)
     page = browser("operator").get("/").text
     assert 'href="/dags/tiny"' in page and "@daily" in page
+    assert re.search(r"next in \d+ (h|min|s)", page)  # @daily fires at the next UTC midnight
     assert f'href="/runs/{run_id}" class="dot s-queued"' in page
     assert "broken.yaml" in page and "failed to load" in page
     toggle = re.search(r'<input type="checkbox" class="pause-toggle" data-dag="tiny"[^>]*>', page).group(0)

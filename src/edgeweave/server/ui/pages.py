@@ -4,6 +4,7 @@ model report with its chart, device. Each page needs a logged-in user (any role)
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -53,13 +54,25 @@ def task_details(dag: DAG) -> dict[str, dict[str, Any]]:
             for t in dag.tasks.values()}
 
 
+def next_fire_of(dag: DAG) -> datetime | None:
+    """When the DAG's schedule fires next (None without a cron schedule)."""
+    if not dag.schedule:
+        return None
+    from edgeweave.workflow.triggers_cron import next_fire
+
+    try:
+        return next_fire(dag.schedule, dag.timezone, datetime.now(timezone.utc))
+    except (ValueError, KeyError):  # a non-cron schedule: nothing to show
+        return None
+
+
 @router.get("/")
 def dag_list(request: Request, ctx: Context = Depends(context),
              who: Principal = Depends(ui_user)) -> Response:
     paused = queries.paused_flags(ctx.engine)
     recent = queries.recent_runs(ctx.engine, sorted(ctx.bag.dags), RECENT)
-    dags = [{"dag": d, "paused": paused.get(d.dag_id, False), "recent": recent.get(d.dag_id, [])}
-            for d in sorted(ctx.bag.dags.values(), key=lambda d: d.dag_id)]
+    dags = [{"dag": d, "paused": paused.get(d.dag_id, False), "recent": recent.get(d.dag_id, []),
+             "next_fire": next_fire_of(d)} for d in sorted(ctx.bag.dags.values(), key=lambda d: d.dag_id)]
     return page(request, "dags.html", who, "DAGs", dags=dags,
                 import_errors=sorted(ctx.bag.import_errors.items()))
 

@@ -29,6 +29,18 @@ def _ago(when: datetime | None) -> str:
     return f"{max(secs, 0):.0f} s ago"
 
 
+def _until(when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    secs = (when - datetime.now(timezone.utc)).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if secs >= size:
+            return f"in {secs / size:.0f} {unit}"
+    return f"in {max(secs, 0):.0f} s"
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -43,7 +55,7 @@ def _stamp(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
 
 
-TEMPLATES.env.filters.update(ago=_ago, duration=_duration, stamp=_stamp)
+TEMPLATES.env.filters.update(ago=_ago, until=_until, duration=_duration, stamp=_stamp)
 
 
 def page(request: Request, template: str, who: Principal, title: str, status: int = 200,
