@@ -7,14 +7,17 @@ accuracy is measured against known text, and its throughput on this machine is t
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # loading the DAG file (every scheduler and API worker does) stays light
+    import numpy as np
 
 
 def render_pages(count: int = 8, seed: int = 7, height: int = 640, width: int = 640
                  ) -> dict[str, Any]:
     """``count`` BGR pages with known text lines: {"images": (N, H, W, 3) uint8, "texts"}."""
+    import numpy as np
+
     from edgeweave.models import ocr_data
 
     pages = ocr_data.pages(count, (0x0C5, seed), height, width)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with the first model run, not with every DAG bag
+    import numpy as np
 
 from edgeweave.config import get_settings
 from edgeweave.errors import ParameterError
@@ -66,6 +67,8 @@ def infer(model: str | dict[str, Any], inputs: Any, backend: str | None = None) 
 
     Returns {"outputs": [stacked arrays], "samples": N, "seconds": s, "fps": N/s}.
     """
+    import numpy as np
+
     entry, session = load_registered(model, backend)
     samples = _as_samples(inputs, session.input_names)
     count = len(next(iter(samples.values())))
@@ -79,6 +82,8 @@ def infer(model: str | dict[str, Any], inputs: Any, backend: str | None = None) 
 
 
 def _as_samples(inputs: Any, names: list[str]) -> dict[str, np.ndarray]:
+    import numpy as np
+
     if isinstance(inputs, str | Path):
         path = Path(inputs)
         if not path.exists():
