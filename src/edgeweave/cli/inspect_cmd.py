@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from edgeweave.cli.console import make_console
-from edgeweave.models.artifact import ModelArtifact, inspect_model
-from edgeweave.models.shapes import parse_shapes
+
+if TYPE_CHECKING:  # onnx loads when a model is inspected, not with every `edgeweave` command
+    from edgeweave.models.artifact import ModelArtifact
 
 console = make_console()
 
@@ -20,6 +22,8 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
 ) -> None:
     """Describe a model: inputs/outputs, opset, node count by op type, params, size, FLOPs."""
+    from edgeweave.models.artifact import inspect_model
+    from edgeweave.models.shapes import parse_shapes
     from edgeweave.models.zoo import resolve_model
 
     path, entry = resolve_model(model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,8 +11,9 @@ from rich.table import Table
 
 from edgeweave.cli.console import make_console
 from edgeweave.errors import ParameterError
-from edgeweave.models.shapes import parse_shapes
-from edgeweave.optimize.report import OptimizationReport
+
+if TYPE_CHECKING:  # the optimizer's modules load when `optimize` runs, not with every command
+    from edgeweave.optimize.report import OptimizationReport
 
 console = make_console()
 
@@ -34,6 +36,7 @@ def optimize(
 ) -> None:
     """Build FP32/FP16/INT8 variants, measure them on each backend, choose the fastest
     within the accuracy tolerance, and write DIR/report.json, DIR/report.md, DIR/models/."""
+    from edgeweave.models.shapes import parse_shapes
     from edgeweave.optimize.api import optimize as run
 
     names = [b.strip() for b in backends.split(",") if b.strip()] if backends else None
