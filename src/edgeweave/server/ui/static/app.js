@@ -66,8 +66,8 @@ const EW = (() => {
         if (!r.ok) { logState.textContent = problemText(r); return; }
         log.textContent += r.data.text; offset = r.data.next_offset;
         log.scrollTop = log.scrollHeight;
-        logState.textContent = `try ${r.data.try} · ${r.data.state}` + (FINISHED.has(r.data.state) ? "" : " · following");
-        if (!log.textContent) log.textContent = "(no output)";
+        logState.textContent = `try ${r.data.try} · ${r.data.state}` + (FINISHED.has(r.data.state) ? "" : " · following")
+          + (offset === 0 ? " · no output yet" : "");
         if (!FINISHED.has(r.data.state)) this.timer = setTimeout(poll, 1000);
       };
       await poll();
