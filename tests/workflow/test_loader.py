@@ -119,3 +119,26 @@ def test_default_dag_folders(monkeypatch, env, expected):
     else:
         monkeypatch.setenv("EDGEWEAVE_DAGS", env)
     assert default_dag_folders() == expected
+
+
+def test_refresh_follows_added_edited_and_removed_files(tmp_path):
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    one = folder / "one.yaml"
+    one.write_text("dag_id: one\ntasks: [{id: a, python: os.path:basename}]\n")
+    bag = DagBag.load([folder])
+    assert set(bag.dags) == {"one"} and bag.refresh() is False  # nothing changed: no reload
+    (folder / "two.yaml").write_text("dag_id: two\ntasks: [{id: b, python: os.path:basename}]\n")
+    held = bag.dags
+    assert bag.refresh() is True and set(bag.dags) == {"one", "two"}
+    assert set(held) == {"one"}  # a reader holding the old mapping keeps a consistent view
+    one.write_text("dag_id: one\ntasks: [{id: a, python: os.path:basename},\n"
+                   "        {id: c, python: os.path:dirname}]\n")
+    os.utime(one, ns=(one.stat().st_atime_ns, one.stat().st_mtime_ns + 1_000_000))
+    assert bag.refresh() and set(bag.dags["one"].tasks) == {"a", "c"}
+    one.unlink()
+    assert bag.refresh() and set(bag.dags) == {"two"} and not bag.import_errors
+
+
+def test_a_bag_built_by_hand_never_reloads():
+    assert DagBag().refresh() is False

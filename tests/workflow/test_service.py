@@ -72,3 +72,38 @@ def test_webhook_event_runs_the_dag_to_success(dag_folder: Path):
     finally:
         svc.stop.set()
         worker.join(timeout=10)
+
+
+NEW_DAG = '''
+dag_id: added_later
+tasks:
+  - id: only
+    python: os.path:basename
+    params: {p: "/x/y.txt"}
+'''
+
+
+def test_a_dag_file_added_while_running_is_scheduled(dag_folder: Path):
+    bag = service.load_dags([dag_folder], examples=False)
+    engine = service.open_engine()
+    svc = service.SchedulerService(engine, bag, webhook_port=_free_port(), dag_refresh_s=0.5)
+    worker = threading.Thread(target=svc.run, daemon=True)
+    worker.start()
+    try:
+        (dag_folder / "added_later.yaml").write_text(NEW_DAG)
+        deadline = time.monotonic() + 15
+        while "added_later" not in bag.dags:
+            assert time.monotonic() < deadline, "the new DAG file was not picked up"
+            time.sleep(0.1)
+        run_id = service.trigger(engine, bag.dags["added_later"], {}, source="api")
+        while repo.get_run(engine, run_id).state != "success":
+            assert time.monotonic() < deadline, repo.get_run(engine, run_id).state
+            time.sleep(0.1)
+        (dag_folder / "added_later.yaml").write_text("dag_id: added_later\ntasks: [")  # now broken
+        while not bag.import_errors:
+            assert time.monotonic() < deadline, "the broken edit was not noticed"
+            time.sleep(0.1)
+        assert "added_later" not in bag.dags and "hooked" in bag.dags
+    finally:
+        svc.stop.set()
+        worker.join(timeout=10)

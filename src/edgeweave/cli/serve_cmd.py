@@ -86,7 +86,7 @@ def _serve_one_process(engine: Any, bag: Any, host: str, port: int, scheduler: b
     from edgeweave.server.app import create_app
     from edgeweave.server.auth import AuthConfig
     from edgeweave.server.factory import uvicorn_options
-    from edgeweave.workflow.service import SchedulerService
+    from edgeweave.workflow.service import DAG_REFRESH_S, SchedulerService
 
     service = SchedulerService(engine, bag) if scheduler else None
     if service is not None:
@@ -96,8 +96,8 @@ def _serve_one_process(engine: Any, bag: Any, host: str, port: int, scheduler: b
                   f"/openapi.json); {len(bag.dags)} DAG(s), scheduler {'off' if service is None else 'on'}")
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(engine, bag, auth=AuthConfig()), host=host, port=port, **uvicorn_options(1),
-                    **tls)
+        app = create_app(engine, bag, auth=AuthConfig(), dag_refresh_s=DAG_REFRESH_S)
+        uvicorn.run(app, host=host, port=port, **uvicorn_options(1), **tls)
     finally:
         if service is not None:
             service.stop.set()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
 from sqlalchemy.engine import Engine
 
 from edgeweave.models.registry import ModelRegistry
@@ -18,16 +23,42 @@ except ImportError as exc:  # pragma: no cover - only without the server depende
         from exc
 
 API = "/api/v1"
+log = logging.getLogger(__name__)
+
+
+def _watch_dags(bag: DagBag, every_s: float) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """While the app serves, reload the DAG bag when its files change (every ``every_s``
+    seconds, a few stats; 0 = never), so a new or edited DAG file shows up without a restart."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(every_s)
+                try:
+                    await asyncio.to_thread(bag.refresh)
+                except Exception:  # a reload bug must not stop the server
+                    log.exception("reloading the DAG folders failed")
+
+        task = asyncio.create_task(loop()) if every_s > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
+    return lifespan
 
 
 def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
-               registry: ModelRegistry | None = None, grid_cache_s: float | None = None) -> FastAPI:
+               registry: ModelRegistry | None = None, grid_cache_s: float | None = None,
+               dag_refresh_s: float = 0.0) -> FastAPI:
     """The API and the web UI; every route but ``/health``, ``/metrics``, the login page and
     the static files needs a bearer token (API) or a session cookie (UI)."""
     from edgeweave.server import routes_dags, routes_info, routes_live, routes_runs, routes_users, ui
 
     app = FastAPI(title="EdgeWeave", version="1", openapi_url="/openapi.json",
-                  docs_url="/docs", redoc_url=None)
+                  docs_url="/docs", redoc_url=None, lifespan=_watch_dags(bag, dag_refresh_s))
     ttl = ttl_from_env() if grid_cache_s is None else grid_cache_s
     app.state.edgeweave = Context(engine=engine, bag=bag, auth=auth, store=auth.store(),
                                   registry=registry or ModelRegistry(), grid_cache=MicroCache(ttl))

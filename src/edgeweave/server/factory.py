@@ -21,9 +21,9 @@ def app_from_env() -> FastAPI:
     """The API app over the store, DAG folders and auth file the environment names."""
     from edgeweave.server.app import create_app
     from edgeweave.server.auth import AuthConfig
-    from edgeweave.workflow.service import load_dags, open_engine
+    from edgeweave.workflow.service import DAG_REFRESH_S, load_dags, open_engine
 
-    return create_app(open_engine(), load_dags(), auth=AuthConfig())
+    return create_app(open_engine(), load_dags(), auth=AuthConfig(), dag_refresh_s=DAG_REFRESH_S)
 
 
 def uvicorn_options(workers: int = 1) -> dict[str, Any]:

@@ -8,6 +8,7 @@ with its file and line, and loading goes on.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,24 @@ def default_dag_folders(settings: Any = None) -> list[Path]:
 def _dag_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir()
                   if p.is_file() and p.suffix in DAG_SUFFIXES and not p.name.startswith(("_", ".")))
+
+
+def folder_fingerprint(folders: Iterable[str | Path]) -> tuple[tuple[Any, ...], ...]:
+    """What the DAG files look like on disk (path, mtime, size): cheap to take every few
+    seconds (stats only), and it changes whenever a DAG file is added, edited or removed."""
+    entries: list[tuple[Any, ...]] = []
+    for folder in folders:
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            entries.append((str(folder), None))
+            continue
+        for path in _dag_files(folder):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while we looked
+                continue
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
 
 
 def _python_dags(path: Path) -> tuple[list[DAG], list[str]]:
@@ -74,11 +93,18 @@ class DagBag:
     files: dict[str, str] = field(default_factory=dict)
     """dag_id -> file it came from"""
     missing_folders: list[Path] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+    """where it was loaded from (empty for a bag built by hand: ``refresh`` does nothing)"""
+    known_operators: set[str] | None = None
+    fingerprint: tuple[tuple[Any, ...], ...] = ()
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def load(cls, folders: Iterable[str | Path], known_operators: set[str] | None = None) -> DagBag:
         """Load every ``*.py``/``*.yaml``/``*.yml`` file (skipping ``_*`` and ``.*``) of each folder."""
-        bag = cls()
+        folders = [Path(f) for f in folders]
+        bag = cls(folders=folders, known_operators=known_operators,
+                  fingerprint=folder_fingerprint(folders))
         for folder in folders:
             folder = Path(folder).expanduser()
             if not folder.is_dir():
@@ -87,6 +113,23 @@ class DagBag:
             for path in _dag_files(folder):
                 bag.load_file(path, known_operators)
         return bag
+
+    def refresh(self) -> bool:
+        """Reload when a DAG file was added, edited or removed since the last load; True if so.
+
+        The new DAGs, errors and files replace the old ones by attribute assignment, so a
+        reader holding ``bag.dags`` keeps a consistent (old) view and never sees a half-loaded
+        folder. Safe to call from several threads (one reloads, the others wait)."""
+        if not self.folders:
+            return False
+        with self._lock:
+            fingerprint = folder_fingerprint(self.folders)
+            if fingerprint == self.fingerprint:
+                return False
+            fresh = DagBag.load(self.folders, self.known_operators)
+            self.dags, self.import_errors, self.files = fresh.dags, fresh.import_errors, fresh.files
+            self.missing_folders, self.fingerprint = fresh.missing_folders, fresh.fingerprint
+            return True
 
     def load_file(self, path: Path, known_operators: set[str] | None = None) -> None:
         """Add the DAGs of one file; record its problems instead of raising."""

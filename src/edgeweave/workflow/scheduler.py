@@ -54,7 +54,7 @@ class Scheduler:
                  heartbeat_interval: float = 5.0, heartbeat_timeout: float = 30.0,
                  artifact_root: str | os.PathLike[str] | None = None) -> None:
         self.engine = engine
-        self.dags = dict(dags)
+        self.dags: dict[str, DAG] = dict(dags)
         self.executor = executor
         self.poll_interval = poll_interval
         self.db_poll_interval = db_poll_interval
@@ -75,6 +75,11 @@ class Scheduler:
         self._next_db_poll = self._next_heartbeat = 0.0
 
     # -- API (any thread) ----------------------------------------------------------------
+    def set_dags(self, dags: Mapping[str, DAG]) -> None:
+        """Use reloaded DAG definitions for runs from now on (runs already created keep the
+        task specs stored with them). One attribute assignment: the loop never sees a mix."""
+        self.dags = dict(dags)
+
     def trigger(self, dag_id: str, params: dict[str, Any] | None = None, source: str = "manual",
                 logical_date: datetime | None = None, run_id: str | None = None) -> str:
         """Create a queued run (params already validated by the caller); returns its run id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ from edgeweave.workflow.dag import DAG
 from edgeweave.workflow.loader import DagBag, default_dag_folders
 
 log = logging.getLogger(__name__)
+
+
+DAG_REFRESH_S = 5.0
 
 
 def examples_folder() -> Path:
@@ -95,6 +99,8 @@ class SchedulerService:
     webhook_port: int | None = None
     mqtt_host: str | None = None
     mqtt_port: int = 1883
+    dag_refresh_s: float = DAG_REFRESH_S
+    """how often to look for changed DAG files (0 = never); event listeners are not rewired"""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -126,7 +132,7 @@ class SchedulerService:
                                       mqtt_host=self.mqtt_host or "127.0.0.1",
                                       mqtt_port=self.mqtt_port)
             listeners.start()
-        ticking = threading.Thread(target=self._tick, args=(ticker,), daemon=True)
+        ticking = threading.Thread(target=self._tick, args=(ticker, scheduler), daemon=True)
         ticking.start()
         try:
             scheduler.run_forever(self.stop)
@@ -136,9 +142,19 @@ class SchedulerService:
                 listeners.stop()
             scheduler.close()
 
-    def _tick(self, ticker) -> None:  # type: ignore[no-untyped-def]
+    def _tick(self, ticker, scheduler) -> None:  # type: ignore[no-untyped-def]
+        """Every second: fire due cron runs; every ``dag_refresh_s``: pick up DAG files that
+        were added, edited or removed (the bag is shared with the API in ``edgeweave serve``)."""
+        last_refresh = time.monotonic()
         while not self.stop.wait(1.0):
             try:
+                if self.dag_refresh_s and time.monotonic() - last_refresh >= self.dag_refresh_s:
+                    last_refresh = time.monotonic()
+                    if self.bag.refresh():
+                        scheduler.set_dags(self.bag.dags)
+                        ticker.set_dags({k: d for k, d in self.bag.dags.items() if d.schedule})
+                        log.info("DAG folders changed: %d DAG(s), %d import error(s)",
+                                 len(self.bag.dags), len(self.bag.import_errors))
                 ticker.tick()
-            except Exception:  # a broken tick must not stop the scheduler
-                log.exception("cron tick failed")
+            except Exception:  # a broken tick or reload must not stop the scheduler
+                log.exception("cron tick or DAG reload failed")
