@@ -50,6 +50,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"),
         raise ParameterError("--ssl-certfile and --ssl-keyfile go together", "give both, or neither")
     tls = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile} if ssl_certfile else {}
     scheme = "https" if tls else "http"
+    if not tls and host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[bold yellow]warning:[/] serving plain HTTP on {host}: passwords, tokens and "
+                      "session cookies cross the network unencrypted; use --ssl-certfile/--ssl-keyfile "
+                      "or a TLS proxy in front", highlight=False)
     workers = workers or (PRODUCTION_WORKERS if production else 1)
     engine = open_engine()  # migrates the store once, before any worker opens it
     bag = load_dags()
