@@ -107,3 +107,44 @@ def test_a_dag_file_added_while_running_is_scheduled(dag_folder: Path):
     finally:
         svc.stop.set()
         worker.join(timeout=10)
+
+
+LATER_HOOK = '''
+dag_id: hooked_later
+events:
+  - webhook: /hooks/later
+tasks:
+  - id: echo
+    python: os.path:basename
+    params: {p: "/q/r.txt"}
+'''
+
+
+def test_a_webhook_added_by_a_reloaded_dag_file_is_served_on_the_same_port(dag_folder: Path):
+    bag = service.load_dags([dag_folder], examples=False)
+    engine = service.open_engine()
+    port = _free_port()
+    svc = service.SchedulerService(engine, bag, webhook_port=port, dag_refresh_s=0.5)
+    worker = threading.Thread(target=svc.run, daemon=True)
+    worker.start()
+    try:
+        (dag_folder / "hooked_later.yaml").write_text(LATER_HOOK)
+        deadline = time.monotonic() + 20
+        body = None
+        while body is None:
+            assert time.monotonic() < deadline, "the new webhook was never served"
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/hooks/later", data=b"{}",
+                                             method="POST")
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    body = json.loads(resp.read())
+            except OSError:  # 404 until the reload, or the listener restarting
+                time.sleep(0.2)
+        run_id = body["run_id"]
+        while repo.get_run(engine, run_id).state != "success":
+            assert time.monotonic() < deadline, repo.get_run(engine, run_id).state
+            time.sleep(0.1)
+        assert repo.get_run(engine, run_id).dag_id == "hooked_later"
+    finally:
+        svc.stop.set()
+        worker.join(timeout=10)

@@ -100,7 +100,8 @@ class SchedulerService:
     mqtt_host: str | None = None
     mqtt_port: int = 1883
     dag_refresh_s: float = DAG_REFRESH_S
-    """how often to look for changed DAG files (0 = never); event listeners are not rewired"""
+    """how often to look for changed DAG files (0 = never); cron, webhook, MQTT and file
+    triggers follow the reloaded DAGs"""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -108,7 +109,6 @@ class SchedulerService:
         from edgeweave.workflow.params import validate_params
         from edgeweave.workflow.triggers import TriggerEvent
         from edgeweave.workflow.triggers_cron import CronTicker
-        from edgeweave.workflow.triggers_listeners import listeners_for
 
         scheduler = make_scheduler(self.engine, self.bag)
 
@@ -125,24 +125,18 @@ class SchedulerService:
         ticker = CronTicker({k: d for k, d in self.bag.dags.items() if d.schedule}, sink,
                             last_fired=last_cron_dates(self.engine), active_runs=active,
                             is_paused=lambda dag_id: repo.is_paused(self.engine, dag_id))
-        listeners = None
-        if any(d.events for d in self.bag.dags.values()):
-            listeners = listeners_for(self.bag.dags, sink, webhook_host="127.0.0.1",
-                                      webhook_port=self.webhook_port or 0,
-                                      mqtt_host=self.mqtt_host or "127.0.0.1",
-                                      mqtt_port=self.mqtt_port)
-            listeners.start()
-        ticking = threading.Thread(target=self._tick, args=(ticker, scheduler), daemon=True)
+        events = _EventWiring(self, sink)
+        events.rewire()
+        ticking = threading.Thread(target=self._tick, args=(ticker, scheduler, events), daemon=True)
         ticking.start()
         try:
             scheduler.run_forever(self.stop)
         finally:
             self.stop.set()
-            if listeners is not None:
-                listeners.stop()
+            events.close()
             scheduler.close()
 
-    def _tick(self, ticker, scheduler) -> None:  # type: ignore[no-untyped-def]
+    def _tick(self, ticker, scheduler, events: _EventWiring) -> None:  # type: ignore[no-untyped-def]
         """Every second: fire due cron runs; every ``dag_refresh_s``: pick up DAG files that
         were added, edited or removed (the bag is shared with the API in ``edgeweave serve``)."""
         last_refresh = time.monotonic()
@@ -153,8 +147,50 @@ class SchedulerService:
                     if self.bag.refresh():
                         scheduler.set_dags(self.bag.dags)
                         ticker.set_dags({k: d for k, d in self.bag.dags.items() if d.schedule})
+                        events.rewire()
                         log.info("DAG folders changed: %d DAG(s), %d import error(s)",
                                  len(self.bag.dags), len(self.bag.import_errors))
                 ticker.tick()
             except Exception:  # a broken tick or reload must not stop the scheduler
                 log.exception("cron tick or DAG reload failed")
+
+
+class _EventWiring:
+    """The webhook/MQTT/file listeners for the bag's DAGs, rebuilt when their routes change
+    (a reloaded DAG file added, changed or removed an ``events:`` entry). The webhook port
+    is kept across rebuilds, so senders need no new address."""
+
+    def __init__(self, service: SchedulerService, sink: Any) -> None:
+        self.service, self.sink = service, sink
+        self.listeners: Any = None
+        self.routes: Any = None
+        self.port = service.webhook_port or 0
+
+    def rewire(self) -> None:
+        from edgeweave.errors import EdgeWeaveError
+        from edgeweave.workflow.triggers_listeners import event_routes, listeners_for
+
+        dags = self.service.bag.dags
+        try:
+            routes = event_routes(dags)
+        except EdgeWeaveError as exc:  # e.g. two DAGs claim one webhook path: keep the old wiring
+            log.error("event triggers not rewired: %s", exc.message)
+            return
+        key = (routes.webhooks, routes.mqtt, routes.files)
+        if key == self.routes:
+            return
+        self.close()
+        if any(d.events for d in dags.values()):
+            listeners = listeners_for(dags, self.sink, webhook_host="127.0.0.1", webhook_port=self.port,
+                                      mqtt_host=self.service.mqtt_host or "127.0.0.1",
+                                      mqtt_port=self.service.mqtt_port)
+            listeners.start()
+            if listeners.webhook is not None:
+                self.port = listeners.webhook.port
+            self.listeners = listeners
+        self.routes = key
+
+    def close(self) -> None:
+        if self.listeners is not None:
+            self.listeners.stop()
+            self.listeners = None
