@@ -49,13 +49,19 @@ def device(_: Any = reader) -> dict[str, Any]:
     return this_device()
 
 
+NODE_WINDOW = 5_000
+
+
 def node_rows(ctx: Context) -> list[dict[str, Any]]:
-    """Hosts that have run tasks (from the task instances' hostnames), busiest first."""
-    query = (select(ti_table.c.hostname, func.count().label("tries"),
-                    func.max(ti_table.c.started_at).label("last_task_at"),
-                    func.sum(case((ti_table.c.state == TaskState.RUNNING.value, 1), else_=0))
+    """Hosts that ran any of the last NODE_WINDOW task tries, busiest first (a bounded
+    window, so the cost does not grow with the whole history)."""
+    recent = (select(ti_table.c.hostname, ti_table.c.state, ti_table.c.started_at)
+              .order_by(ti_table.c.id.desc()).limit(NODE_WINDOW).subquery())
+    query = (select(recent.c.hostname, func.count().label("tries"),
+                    func.max(recent.c.started_at).label("last_task_at"),
+                    func.sum(case((recent.c.state == TaskState.RUNNING.value, 1), else_=0))
                     .label("running"))
-             .where(ti_table.c.hostname.is_not(None)).group_by(ti_table.c.hostname)
+             .where(recent.c.hostname.is_not(None)).group_by(recent.c.hostname)
              .order_by(func.count().desc()))
     with ctx.engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
@@ -63,7 +69,7 @@ def node_rows(ctx: Context) -> list[dict[str, Any]]:
 
 @router.get("/nodes")
 def nodes(ctx: Context = Depends(context), _: Any = reader) -> list[dict[str, Any]]:
-    """The nodes that ran this store's tasks, and this API host with its device profile.
+    """The nodes that ran this store's recent tasks, and this API host with its device profile.
 
     Every executor records the hostname of each task it runs, so workers on other hosts
     (sharing a PostgreSQL store) appear here as soon as they run something."""
