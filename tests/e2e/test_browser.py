@@ -266,3 +266,24 @@ def test_a_200_task_graph_is_drawn_and_a_task_can_be_found_and_read(admin_page: 
     assert graph["y"] <= box["y"] and box["y"] + box["height"] <= graph["y"] + graph["height"]
     label = page.locator('g.node[data-task="cam17_track"] text').bounding_box()
     assert label["height"] >= 12
+
+
+def test_clear_a_finished_task_and_watch_it_run_again(page: Any, server: Server) -> None:
+    run_id = server.trigger({"rows": 4, "delay": 0.1, "label": "again"})
+    assert server.wait_run(run_id)["state"] == "success"
+    login(page, server, "operator", f"/runs/{run_id}")
+    page.evaluate("window.__sameDocument = true")
+    page.locator('tr[data-task="transform"] button.clear').click()  # and its downstream: publish
+    tries = page.locator('tr[data-task="transform"] [data-field=try]')
+    expect(tries).to_have_text(re.compile(r"^2/"), timeout=45_000)  # a second try, pushed live
+    expect(page.get_by_test_id("run-state")).to_have_text("success", timeout=45_000)
+    expect(page.locator('tr[data-task="publish"] [data-field=try]')).to_have_text(re.compile(r"^2/"))
+    expect(page.locator('tr[data-task="extract"] [data-field=try]')).to_have_text(re.compile(r"^1/"))
+    assert page.evaluate("window.__sameDocument === true")
+
+
+def test_a_viewer_sees_no_clear_or_cancel_buttons(page: Any, server: Server, finished_run: str) -> None:
+    login(page, server, "viewer", f"/runs/{finished_run}")
+    expect(page.get_by_test_id("run-tasks")).to_be_visible()
+    expect(page.locator("button.clear")).to_have_count(0)
+    expect(page.get_by_test_id("cancel-run")).to_have_count(0)
