@@ -287,3 +287,9 @@ def test_a_viewer_sees_no_clear_or_cancel_buttons(page: Any, server: Server, fin
     expect(page.get_by_test_id("run-tasks")).to_be_visible()
     expect(page.locator("button.clear")).to_have_count(0)
     expect(page.get_by_test_id("cancel-run")).to_have_count(0)
+
+
+def test_the_api_reference_renders_without_internet(page: Any) -> None:
+    page.goto("/docs")  # the browser here has no network: every asset must come from us
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("EdgeWeave")  # from /openapi.json
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/dags/{dag_id}/grid")).to_have_count(1)

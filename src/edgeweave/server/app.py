@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -50,6 +51,30 @@ def _watch_dags(bag: DagBag, every_s: float) -> Callable[[FastAPI], AbstractAsyn
     return lifespan
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` from the assets the ``fastapi-offline`` package ships, so the
+    API reference works on an edge box without internet (FastAPI's default loads a CDN)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        import fastapi_offline
+    except ImportError:  # pragma: no cover - a dependency; fall back to FastAPI's CDN page
+        app.docs_url = "/docs"
+        app.setup()
+        return
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=assets), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="EdgeWeave API",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+
 def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
                registry: ModelRegistry | None = None, grid_cache_s: float | None = None,
                dag_refresh_s: float = 0.0) -> FastAPI:
@@ -58,7 +83,8 @@ def create_app(engine: Engine, bag: DagBag, *, auth: AuthConfig,
     from edgeweave.server import routes_dags, routes_info, routes_live, routes_runs, routes_users, ui
 
     app = FastAPI(title="EdgeWeave", version="1", openapi_url="/openapi.json",
-                  docs_url="/docs", redoc_url=None, lifespan=_watch_dags(bag, dag_refresh_s))
+                  docs_url=None, redoc_url=None, lifespan=_watch_dags(bag, dag_refresh_s))
+    _offline_docs(app)
     ttl = ttl_from_env() if grid_cache_s is None else grid_cache_s
     app.state.edgeweave = Context(engine=engine, bag=bag, auth=auth, store=auth.store(),
                                   registry=registry or ModelRegistry(), grid_cache=MicroCache(ttl))
