@@ -70,6 +70,10 @@ class InvalidTransitionError(StoreError):
     """A task-instance state change that the state machine forbids (or that raced)."""
 
 
+class AuthError(EdgeWeaveError):
+    """A credential check failed for a caller who is logged in (e.g. a wrong current password)."""
+
+
 EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     InvalidModelError: 3,
     UnsupportedModelError: 4,
@@ -82,6 +86,7 @@ EXIT_CODES: dict[type[EdgeWeaveError], int] = {
     NotFoundError: 10,
     StoreError: 11,
     InvalidTransitionError: 12,
+    AuthError: 13,
 }
 
 HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
@@ -96,6 +101,7 @@ HTTP_STATUS: dict[type[EdgeWeaveError], int] = {
     NotFoundError: 404,
     StoreError: 503,
     InvalidTransitionError: 409,
+    AuthError: 403,
 }
 
 

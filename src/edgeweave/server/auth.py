@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeweave.config import get_settings
-from edgeweave.errors import NotFoundError, ParameterError
+from edgeweave.errors import AuthError, NotFoundError, ParameterError
 
 
 class Role(str, Enum):
@@ -84,6 +84,7 @@ def _token_hash(secret: str, salt: bytes) -> bytes:
 
 
 SESSION_TTL_S = 12 * 3600
+MIN_PASSWORD = 10
 
 
 def session_key(session_id: str) -> str:
@@ -143,6 +144,23 @@ class AuthStore:
                                    "password": _scrypt(password, salt).hex()}
             self._save(data)
         return password
+
+    def change_password(self, user: str, current: str, new: str, keep_session: str = "") -> None:
+        """Set ``user``'s password after checking the current one; every other session of the
+        user ends (a stolen session does not survive the change). Tokens are kept."""
+        if len(new) < MIN_PASSWORD:
+            raise ParameterError(f"the new password is too short ({len(new)} characters)",
+                                 f"use at least {MIN_PASSWORD} characters")
+        who = self.check_password(user, current)
+        if who is None:
+            raise AuthError("the current password is wrong", "type the password you logged in with")
+        salt = secrets.token_bytes(16)
+        keep = session_key(keep_session) if keep_session else None
+        with self._lock:
+            data = self._load()
+            data["users"][user].update(salt=salt.hex(), password=_scrypt(new, salt).hex())
+            data["sessions"] = {k: v for k, v in data["sessions"].items() if v["user"] != user or k == keep}
+            self._save(data)
 
     def check_password(self, user: str, password: str) -> Principal | None:
         entry = self._load()["users"].get(user)

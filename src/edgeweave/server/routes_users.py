@@ -8,16 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from edgeweave.errors import InvalidTransitionError
 from edgeweave.server.auth import Principal, Role
-from edgeweave.server.deps import Context, context, require
+from edgeweave.server.deps import SESSION_COOKIE, Context, context, require
 from edgeweave.server.problems import check_id
 
 router = APIRouter(tags=["users"])
 admin = Depends(require(Role.ADMIN))
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(max_length=200)
+    new: str = Field(max_length=200)
+
+
+@router.post("/me/password")
+def change_my_password(body: PasswordChange, request: Request, ctx: Context = Depends(context),
+                       who: Principal = Depends(require(Role.VIEWER))) -> dict[str, str]:
+    """Any user changes their own password (the current one is checked); their other UI
+    sessions end, this one stays. 403 for a wrong current password, 400 for a short new one."""
+    ctx.store.change_password(who.user, body.current, body.new,
+                              keep_session=request.cookies.get(SESSION_COOKIE, ""))
+    return {"user": who.user, "changed": "yes"}
 
 
 class NewUser(BaseModel):

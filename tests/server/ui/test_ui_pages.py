@@ -143,3 +143,11 @@ def test_users_page_is_for_admins(api, browser):
     operator = browser("operator")
     assert operator.get("/users", headers=HTML).status_code == 403
     assert '<a href="/users">' not in operator.get("/").text
+
+
+def test_account_page_changes_the_password_with_the_session_kept(api, browser):
+    viewer = browser("viewer")
+    assert 'id="password-form"' in viewer.get("/account").text
+    resp = viewer.post("/api/v1/me/password", json={"current": "pw", "new": "viewer-pass-2026"})
+    assert resp.status_code == 200
+    assert viewer.get("/", headers=HTML).status_code == 200  # this session survives the change

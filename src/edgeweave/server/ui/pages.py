@@ -224,3 +224,10 @@ def users_page(request: Request, ctx: Context = Depends(context),
         raise HTTPException(403, f"user {who.user!r} ({who.role.value}) may not manage users; "
                                  "it needs the admin role")
     return page(request, "users.html", who, "Users", users=ctx.store.users())
+
+
+@router.get("/account")
+def account_page(request: Request, who: Principal = Depends(ui_user)) -> Response:
+    from edgeweave.server.auth import MIN_PASSWORD
+
+    return page(request, "account.html", who, "Your account", min_password=MIN_PASSWORD)
