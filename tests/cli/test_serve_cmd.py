@@ -58,14 +58,18 @@ def _gone(pids: list[int], timeout: float = 5.0) -> bool:
     return False
 
 
-def test_production_serve_runs_workers_and_a_scheduler_child_and_stops_them_all(tmp_path):
-    (tmp_path / "dags").mkdir()
+def _serve(tmp_path, port: int, *args: str) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """`edgeweave serve ARGS` on ``port`` with a fresh home and an empty DAG folder."""
+    (tmp_path / "dags").mkdir(exist_ok=True)
     env = {**os.environ, "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
     env.pop("EDGEWEAVE_DB_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port), *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_production_serve_runs_workers_and_a_scheduler_child_and_stops_them_all(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--production",
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = _serve(tmp_path, port, "--production")
     try:
         assert _wait_health(port, proc)["status"] == "ok"
         parent = psutil.Process(proc.pid)
@@ -84,13 +88,8 @@ def test_production_serve_runs_workers_and_a_scheduler_child_and_stops_them_all(
 
 
 def test_production_serve_reports_a_dead_scheduler_and_keeps_serving(tmp_path):
-    (tmp_path / "dags").mkdir()
-    env = {**os.environ, "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
-    env.pop("EDGEWEAVE_DB_URL", None)
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--production",
-                             "--workers", "1", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = _serve(tmp_path, port, "--production", "--workers", "1")
     try:
         _wait_health(port, proc)
         scheduler = _scheduler_child(psutil.Process(proc.pid))
@@ -120,10 +119,7 @@ def test_https_serving_marks_the_session_cookie_secure(tmp_path):
                     "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True,
                    capture_output=True)
     port = _free_port()
-    env = {**os.environ, "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
-    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port),
-                             "--no-scheduler", "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = _serve(tmp_path, port, "--no-scheduler", "--ssl-certfile", str(cert), "--ssl-keyfile", str(key))
     try:
         tls = ssl.create_default_context(cafile=str(cert))
         tls.check_hostname = False

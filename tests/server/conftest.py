@@ -71,6 +71,25 @@ def _register_model(root: Path) -> None:
 
 
 @pytest.fixture
+def run_dag(api, tmp_path):  # type: ignore[no-untyped-def]
+    """Run every queued run of the API's DAG bag to the end, as `edgeweave scheduler` would."""
+    from edgeweave.workflow.executors.local import LocalExecutor
+    from edgeweave.workflow.scheduler import Scheduler
+
+    bag = api.client.app.state.edgeweave.bag
+
+    def run() -> None:
+        sched = Scheduler(api.engine, bag.dags, LocalExecutor(2), poll_interval=0.02,
+                          artifact_root=tmp_path / "artifacts")
+        try:
+            sched.run_until_idle(timeout=20)
+        finally:
+            sched.close()
+
+    return run
+
+
+@pytest.fixture
 def test_client() -> type[TestClient]:
     return TestClient
 

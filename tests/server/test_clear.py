@@ -5,28 +5,10 @@ from __future__ import annotations
 import pytest
 
 from edgeweave.store import repository as repo
-from edgeweave.workflow.executors.local import LocalExecutor
-from edgeweave.workflow.scheduler import Scheduler
 from edgeweave.workflow.states import RunState
 
 V1 = "/api/v1"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def run_dag(api, tmp_path):  # type: ignore[no-untyped-def]
-    """Run every queued run of the API's DAG bag to the end, as `edgeweave scheduler` would."""
-    bag = api.client.app.state.edgeweave.bag
-
-    def run() -> None:
-        sched = Scheduler(api.engine, bag.dags, LocalExecutor(2), poll_interval=0.02,
-                          artifact_root=tmp_path / "artifacts")
-        try:
-            sched.run_until_idle(timeout=20)
-        finally:
-            sched.close()
-
-    return run
 
 
 def _problem(resp, status: int) -> dict:  # type: ignore[no-untyped-def]

@@ -7,8 +7,6 @@ import socket
 from sqlalchemy import update
 
 from edgeweave.store.tables import ti_table
-from edgeweave.workflow.executors.local import LocalExecutor
-from edgeweave.workflow.scheduler import Scheduler
 
 
 def test_nodes_lists_this_host_first_with_its_device(api):
@@ -17,16 +15,10 @@ def test_nodes_lists_this_host_first_with_its_device(api):
     assert node["tasks_run"] == 0 and node["device"]["logical_cores"] >= 1
 
 
-def test_nodes_counts_the_tries_each_host_ran(api, tmp_path):
-    bag = api.client.app.state.edgeweave.bag
+def test_nodes_counts_the_tries_each_host_ran(api, run_dag):
     for _ in range(2):
         assert api.post("/api/v1/dags/tiny/runs", json={"params": {}}).status_code == 201
-    sched = Scheduler(api.engine, bag.dags, LocalExecutor(2), poll_interval=0.02,
-                      artifact_root=tmp_path / "artifacts")
-    try:
-        sched.run_until_idle(timeout=20)
-    finally:
-        sched.close()
+    run_dag()
     with api.engine.begin() as conn:  # as if a worker on another host had run one try
         first = conn.execute(ti_table.select().limit(1)).first()
         conn.execute(update(ti_table).where(ti_table.c.id == first.id).values(hostname="jetson-07"))

@@ -1,16 +1,20 @@
 """The scheduler service: a webhook event starts a run that the scheduler completes."""
 
+import contextlib
 import json
 import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from edgeweave.store import repository as repo
 from edgeweave.workflow import service
+from edgeweave.workflow.loader import DagBag
 
 HOOK_DAG = '''
 dag_id: hooked
@@ -83,13 +87,23 @@ tasks:
 '''
 
 
-def test_a_dag_file_added_while_running_is_scheduled(dag_folder: Path):
+@contextlib.contextmanager
+def _service(dag_folder: Path, port: int) -> Iterator[tuple[DagBag, Engine]]:
+    """A scheduler service over ``dag_folder`` that looks for changed files twice a second."""
     bag = service.load_dags([dag_folder], examples=False)
     engine = service.open_engine()
-    svc = service.SchedulerService(engine, bag, webhook_port=_free_port(), dag_refresh_s=0.5)
+    svc = service.SchedulerService(engine, bag, webhook_port=port, dag_refresh_s=0.5)
     worker = threading.Thread(target=svc.run, daemon=True)
     worker.start()
     try:
+        yield bag, engine
+    finally:
+        svc.stop.set()
+        worker.join(timeout=10)
+
+
+def test_a_dag_file_added_while_running_is_scheduled(dag_folder: Path):
+    with _service(dag_folder, _free_port()) as (bag, engine):
         (dag_folder / "added_later.yaml").write_text(NEW_DAG)
         deadline = time.monotonic() + 15
         while "added_later" not in bag.dags:
@@ -104,9 +118,6 @@ def test_a_dag_file_added_while_running_is_scheduled(dag_folder: Path):
             assert time.monotonic() < deadline, "the broken edit was not noticed"
             time.sleep(0.1)
         assert "added_later" not in bag.dags and "hooked" in bag.dags
-    finally:
-        svc.stop.set()
-        worker.join(timeout=10)
 
 
 LATER_HOOK = '''
@@ -121,13 +132,8 @@ tasks:
 
 
 def test_a_webhook_added_by_a_reloaded_dag_file_is_served_on_the_same_port(dag_folder: Path):
-    bag = service.load_dags([dag_folder], examples=False)
-    engine = service.open_engine()
     port = _free_port()
-    svc = service.SchedulerService(engine, bag, webhook_port=port, dag_refresh_s=0.5)
-    worker = threading.Thread(target=svc.run, daemon=True)
-    worker.start()
-    try:
+    with _service(dag_folder, port) as (_, engine):
         (dag_folder / "hooked_later.yaml").write_text(LATER_HOOK)
         deadline = time.monotonic() + 20
         body = None
@@ -145,6 +151,3 @@ def test_a_webhook_added_by_a_reloaded_dag_file_is_served_on_the_same_port(dag_f
             assert time.monotonic() < deadline, repo.get_run(engine, run_id).state
             time.sleep(0.1)
         assert repo.get_run(engine, run_id).dag_id == "hooked_later"
-    finally:
-        svc.stop.set()
-        worker.join(timeout=10)

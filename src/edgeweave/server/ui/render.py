@@ -17,28 +17,25 @@ STATE_CLASSES = ("none", "scheduled", "queued", "running", "success", "failed", 
                  "skipped", "up_for_retry", "cancelled", "removed")
 
 
-def _ago(when: datetime | None) -> str:
+def _span(when: datetime | None, template: str, future: bool) -> str:
+    """'3 h ago' / 'in 3 h': the distance from now in the largest whole unit."""
     if when is None:
         return "-"
-    if when.tzinfo is None:
+    if when.tzinfo is None:  # SQLite hands back naive UTC
         when = when.replace(tzinfo=timezone.utc)
-    secs = (datetime.now(timezone.utc) - when).total_seconds()
+    secs = (when - datetime.now(timezone.utc)).total_seconds() * (1 if future else -1)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if secs >= size:
-            return f"{secs / size:.0f} {unit} ago"
-    return f"{max(secs, 0):.0f} s ago"
+            return template.format(f"{secs / size:.0f} {unit}")
+    return template.format(f"{max(secs, 0):.0f} s")
+
+
+def _ago(when: datetime | None) -> str:
+    return _span(when, "{} ago", future=False)
 
 
 def _until(when: datetime | None) -> str:
-    if when is None:
-        return "-"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    secs = (when - datetime.now(timezone.utc)).total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"in {secs / size:.0f} {unit}"
-    return f"in {max(secs, 0):.0f} s"
+    return _span(when, "in {}", future=True)
 
 
 def _duration(seconds: float | None) -> str:
