@@ -224,10 +224,15 @@ def serve(home: Path, port: int, tasks: int, workers: int, auth: bool) -> None:
     import uvicorn
 
     from edgeweave.server.factory import uvicorn_options
+    from edgeweave.server.workers import WorkerPool, reuse_port_supported
 
     os.environ.update(EW_BENCH_HOME=str(home), EW_BENCH_TASKS=str(tasks), EW_BENCH_AUTH="1" if auth else "0")
-    uvicorn.run(f"{Path(__file__).stem}:bench_app", factory=True, host="127.0.0.1", port=port,
-                app_dir=str(Path(__file__).parent), **uvicorn_options(workers))
+    app, app_dir = f"{Path(__file__).stem}:bench_app", str(Path(__file__).parent)
+    if workers > 1 and reuse_port_supported():  # as `edgeweave serve --workers N` does
+        WorkerPool(app, "127.0.0.1", port, workers, {**uvicorn_options(1), "host": "127.0.0.1", "port": port},
+                   app_dir=app_dir).run()
+        return
+    uvicorn.run(app, factory=True, host="127.0.0.1", port=port, app_dir=app_dir, **uvicorn_options(workers))
 
 
 def free_port() -> int:

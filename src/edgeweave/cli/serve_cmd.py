@@ -44,6 +44,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"),
     import uvicorn
 
     from edgeweave.server.factory import APP_FACTORY, uvicorn_options
+    from edgeweave.server.workers import WorkerPool, reuse_port_supported
     from edgeweave.workflow.service import load_dags, open_engine
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
@@ -68,7 +69,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"),
     child = None if no_scheduler else SchedulerProcess.start()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, **uvicorn_options(workers), **tls)
+        if reuse_port_supported():  # one socket per worker: connections spread evenly
+            WorkerPool(APP_FACTORY, host, port, workers, {**uvicorn_options(1), "host": host,
+                                                          "port": port, **tls},
+                       report=lambda text: console.print(f"[bold red]{text}[/]", highlight=False)).run()
+        else:
+            uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, **uvicorn_options(workers), **tls)
     finally:
         if child is not None:
             child.stop()
