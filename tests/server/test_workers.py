@@ -3,6 +3,7 @@ taken port is a clear error before anything starts."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import subprocess
@@ -88,3 +89,29 @@ def test_a_port_taken_by_another_program_is_refused_up_front():
         port = taken.getsockname()[1]
         with pytest.raises(ParameterError, match=f"cannot listen on 127.0.0.1:{port}"):
             check_port("127.0.0.1", port)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_workers_stop_when_serve_is_killed(tmp_path):
+    (tmp_path / "dags").mkdir()
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
+    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port),
+                             "--workers", "2", "--no-scheduler"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    parent = psutil.Process(proc.pid)
+    workers: list[psutil.Process] = []
+    try:
+        workers = _until(lambda: _healthy(port) and len(_workers(parent)) == 2 and _workers(parent),
+                         "two workers should serve")
+        proc.kill()  # no cleanup runs in serve: the kernel must tell the workers
+        proc.wait()
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, f"workers left running: {[p.pid for p in alive]}"
+    finally:  # never leave processes behind, whatever failed
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                worker.kill()

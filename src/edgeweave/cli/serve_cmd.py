@@ -118,6 +118,12 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+def die_with_parent() -> Any:
+    from edgeweave.server.workers import die_with_parent as hook
+
+    return hook()
+
+
 class SchedulerProcess:
     """``edgeweave scheduler`` as a child process, watched by a thread that reports its death."""
 
@@ -131,7 +137,7 @@ class SchedulerProcess:
     def start(cls) -> SchedulerProcess:
         # its own session: a Ctrl-C in the terminal reaches serve, which then stops it
         proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "scheduler"],
-                                start_new_session=True, preexec_fn=_die_with_parent())
+                                start_new_session=True, preexec_fn=die_with_parent())
         console.print(f"scheduler process started (pid {proc.pid})")
         return cls(proc)
 
@@ -155,18 +161,3 @@ class SchedulerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.watcher.join(timeout=1)
-
-
-def _die_with_parent() -> Any:
-    """On Linux, a preexec_fn asking the kernel to SIGTERM the child if serve dies without
-    cleaning up (SIGKILL, crash), so no scheduler is left running alone; else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    pr_set_pdeathsig = 1
-    return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGTERM)

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,22 @@ log = logging.getLogger(__name__)
 RESTART_BACKOFF_S = 1.0
 EARLY_DEATH_S = 5.0
 MAX_EARLY_DEATHS = 3
+
+
+def die_with_parent() -> Callable[[], Any] | None:
+    """On Linux, a function that asks the kernel to SIGTERM the calling process when its
+    parent dies without cleaning up (SIGKILL, crash), so no child serves or schedules on its
+    own; None elsewhere. Usable as a ``preexec_fn`` or called first thing in a child."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+    return lambda: libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def reuse_port_supported() -> bool:
@@ -58,11 +75,16 @@ def check_port(host: str, port: int) -> None:
                                  "choose another --port, or stop the program using it") from exc
 
 
-def _worker(app: str, host: str, port: int, options: dict[str, Any], app_dir: str | None) -> None:
+def _worker(app: str, host: str, port: int, options: dict[str, Any], app_dir: str | None,
+            parent: int) -> None:
     """One worker process: its own socket, one uvicorn server with the app factory."""
-    import sys
-
     import uvicorn
+
+    hook = die_with_parent()
+    if hook is not None:
+        hook()
+    if os.getppid() != parent:  # the supervisor died before the hook was set
+        return
 
     if app_dir:
         sys.path.insert(0, app_dir)
@@ -85,7 +107,8 @@ class WorkerPool:
 
     def _spawn(self) -> Any:
         proc = self._ctx.Process(target=_worker, name="edgeweave-api-worker",
-                                 args=(self.app, self.host, self.port, self.options, self.app_dir))
+                                 args=(self.app, self.host, self.port, self.options, self.app_dir,
+                                       os.getpid()))
         proc.start()
         self._started[proc.pid] = time.monotonic()
         return proc
