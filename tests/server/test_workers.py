@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import psutil
 import pytest
@@ -58,13 +59,17 @@ def _until(check, what: str, timeout: float = 30.0):  # type: ignore[no-untyped-
     return value
 
 
-def test_a_killed_worker_is_replaced_and_the_api_keeps_answering(tmp_path):
+def _serve_two_workers(tmp_path, port: int, **output: Any) -> subprocess.Popen:  # type: ignore[type-arg]
+    """`edgeweave serve --workers 2 --no-scheduler` on ``port`` with a fresh home."""
     (tmp_path / "dags").mkdir()
-    port = _free_port()
     env = {"PATH": "/usr/bin:/bin", "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
-    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port),
-                             "--workers", "2", "--no-scheduler"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port),
+                             "--workers", "2", "--no-scheduler"], env=env, **output)
+
+
+def test_a_killed_worker_is_replaced_and_the_api_keeps_answering(tmp_path):
+    port = _free_port()
+    proc = _serve_two_workers(tmp_path, port, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         parent = psutil.Process(proc.pid)
         _until(lambda: _healthy(port) and len(_workers(parent)) == 2, "two workers should serve")
@@ -93,12 +98,8 @@ def test_a_port_taken_by_another_program_is_refused_up_front():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
 def test_workers_stop_when_serve_is_killed(tmp_path):
-    (tmp_path / "dags").mkdir()
     port = _free_port()
-    env = {"PATH": "/usr/bin:/bin", "EDGEWEAVE_HOME": str(tmp_path), "EDGEWEAVE_DAGS": str(tmp_path / "dags")}
-    proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "serve", "--port", str(port),
-                             "--workers", "2", "--no-scheduler"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = _serve_two_workers(tmp_path, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parent = psutil.Process(proc.pid)
     workers: list[psutil.Process] = []
     try:

@@ -118,12 +118,6 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
-def die_with_parent() -> Any:
-    from edgeweave.server.workers import die_with_parent as hook
-
-    return hook()
-
-
 class SchedulerProcess:
     """``edgeweave scheduler`` as a child process, watched by a thread that reports its death."""
 
@@ -135,6 +129,8 @@ class SchedulerProcess:
 
     @classmethod
     def start(cls) -> SchedulerProcess:
+        from edgeweave.server.workers import die_with_parent
+
         # its own session: a Ctrl-C in the terminal reaches serve, which then stops it
         proc = subprocess.Popen([sys.executable, "-m", "edgeweave.cli.main", "scheduler"],
                                 start_new_session=True, preexec_fn=die_with_parent())

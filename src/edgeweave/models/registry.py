@@ -78,6 +78,10 @@ class ModelRegistry:
             raise
         return entry
 
+    def report_path(self, entry: RegisteredModel) -> Path:
+        """Where a registered version's report.json lives (it may be missing for old entries)."""
+        return self.root / entry.name / str(entry.version) / "report.json"
+
     def get(self, name: str, version: int | str = "latest") -> RegisteredModel:
         """A registered model; unknown names or versions list what exists."""
         versions = self.versions(name)

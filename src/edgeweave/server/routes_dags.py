@@ -15,7 +15,7 @@ from edgeweave.server.responses import FastJSON
 from edgeweave.server.schemas import DagDetail, DagSummary, GridData, ok
 from edgeweave.store import repository as repo
 from edgeweave.workflow import service
-from edgeweave.workflow.dag import DAG
+from edgeweave.workflow.dag import DAG, TaskSpec
 from edgeweave.workflow.params import params_json_schema, validate_params
 
 router = APIRouter(tags=["dags"])
@@ -43,6 +43,13 @@ async def list_dags(ctx: Context = Depends(context), _: Any = reader) -> FastJSO
                       "last_run_states": recent.get(d.dag_id, [])} for d in dags])
 
 
+def task_summary(task: TaskSpec) -> dict[str, Any]:
+    """What the API and the Graph view's task panel show of a task."""
+    return {"task_id": task.task_id, "operator": task.operator or "python", "callable": task.callable_ref,
+            "upstream": list(task.upstream), "retries": task.retries,
+            "trigger_rule": task.trigger_rule.value, "pool": task.pool, "timeout_s": task.timeout_s}
+
+
 _SCHEMAS: dict[int, tuple[DAG, dict[str, Any]]] = {}
 
 
@@ -61,9 +68,7 @@ def _params_schema(dag: DAG) -> dict[str, Any]:
 @router.get("/dags/{dag_id}", response_class=FastJSON, responses=ok(DagDetail))
 async def show_dag(dag_id: str, ctx: Context = Depends(context), _: Any = reader) -> FastJSON:
     dag = service.get_dag(ctx.bag, check_id(dag_id, "DAG id"))
-    tasks = [{"task_id": t.task_id, "operator": t.operator or "python", "callable": t.callable_ref,
-              "upstream": list(t.upstream), "retries": t.retries, "trigger_rule": t.trigger_rule.value,
-              "pool": t.pool, "timeout_s": t.timeout_s} for t in dag.tasks.values()]
+    tasks = [task_summary(t) for t in dag.tasks.values()]
     paused = await store_read(ctx, repo.is_paused, ctx.engine, dag.dag_id)
     return FastJSON({"dag_id": dag.dag_id, "description": dag.description, "schedule": dag.schedule,
                      "tags": dag.tags, "paused": paused, "max_active_runs": dag.max_active_runs,

@@ -31,7 +31,7 @@ def list_models(ctx: Context = Depends(context), _: Any = reader) -> list[dict[s
 def show_model(name: str, ctx: Context = Depends(context), _: Any = reader) -> dict[str, Any]:
     """The latest version's entry, its versions and its full optimization report."""
     entry = ctx.registry.get(check_id(name, "model name"))
-    report_path = ctx.registry.root / entry.name / str(entry.version) / "report.json"
+    report_path = ctx.registry.report_path(entry)
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     return {**entry.model_dump(), "versions": ctx.registry.versions(entry.name), "report": report}
 
@@ -73,6 +73,10 @@ def nodes(ctx: Context = Depends(context), _: Any = reader) -> list[dict[str, An
 
     Every executor records the hostname of each task it runs, so workers on other hosts
     (sharing a PostgreSQL store) appear here as soon as they run something."""
+    return node_list(ctx)
+
+
+def node_list(ctx: Context) -> list[dict[str, Any]]:
     here = socket.gethostname()
     rows = {r["hostname"]: r for r in node_rows(ctx)}
     out = [{"hostname": here, "this_host": True, "tasks_run": rows.get(here, {}).get("tries", 0),

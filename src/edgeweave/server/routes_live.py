@@ -9,17 +9,16 @@ by the scheduler, which may live in another process.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from edgeweave.server.deps import Context, context, reader
 from edgeweave.server.problems import check_id
-from edgeweave.server.routes_runs import run_dict, ti_dict
 from edgeweave.store import repository as repo
 from edgeweave.workflow.states import RunState
 
@@ -31,8 +30,9 @@ FINISHED_RUNS = frozenset({RunState.SUCCESS.value, RunState.FAILED.value, RunSta
 
 
 def snapshot(ctx: Context, run_id: str) -> dict[str, Any]:
-    run = repo.get_run(ctx.engine, run_id)
-    return {"run": run_dict(run), "tasks": [ti_dict(t) for t in repo.task_instances(ctx.engine, run.id)]}
+    """The run and its task instances, as ``GET /runs/{run_id}`` reads them (one connection)."""
+    run, tasks = repo.run_with_tasks(ctx.engine, run_id)
+    return {"run": run, "tasks": tasks}
 
 
 @router.get("/runs/{run_id}/events", response_class=StreamingResponse,
@@ -47,7 +47,7 @@ async def run_events(run_id: str, request: Request, ctx: Context = Depends(conte
         last, data = "", first
         started = beat = time.monotonic()
         while True:
-            text = json.dumps(data, separators=(",", ":"))
+            text = orjson.dumps(data).decode()
             if text != last:
                 yield f"event: run\ndata: {text}\n\n"
                 last, beat = text, time.monotonic()

@@ -37,11 +37,6 @@ def run_dict(run: DagRunRow) -> dict[str, Any]:
             "ended_at": _iso(run.ended_at)}
 
 
-def summary_dict(row: dict[str, Any]) -> dict[str, Any]:
-    """``run_dict`` for a row of :func:`repo.run_summaries` (a dict, not an ORM object)."""
-    return {**row, **{k: _iso(row[k]) for k in ("logical_date", "created_at", "started_at", "ended_at")}}
-
-
 def ti_dict(ti: TaskInstanceRow) -> dict[str, Any]:
     return {"task_id": ti.task_id, "state": ti.state, "try_number": ti.try_number,
             "max_tries": ti.max_tries, "started_at": _iso(ti.started_at), "ended_at": _iso(ti.ended_at),

@@ -15,7 +15,8 @@ from edgeweave.errors import ParameterError
 from edgeweave.server.auth import Principal, Role
 from edgeweave.server.deps import Context, context
 from edgeweave.server.problems import check_id
-from edgeweave.server.routes_info import this_device
+from edgeweave.server.routes_dags import task_summary
+from edgeweave.server.routes_info import node_list, this_device
 from edgeweave.server.ui import charts, queries
 from edgeweave.server.ui.graph_layout import Layout, layout
 from edgeweave.server.ui.render import page
@@ -48,9 +49,8 @@ def dag_layout(dag: DAG) -> Layout:
 
 
 def task_details(dag: DAG) -> dict[str, dict[str, Any]]:
-    return {t.task_id: {"operator": t.operator or "python", "callable": t.callable_ref,
-                        "upstream": list(t.upstream), "retries": t.retries,
-                        "trigger_rule": t.trigger_rule.value, "pool": t.pool, "timeout_s": t.timeout_s}
+    """Per task id, what its panel shows (the API's task summary without the id)."""
+    return {t.task_id: {k: v for k, v in task_summary(t).items() if k != "task_id"}
             for t in dag.tasks.values()}
 
 
@@ -174,7 +174,7 @@ def _report(ctx: Context, name: str, version: str) -> tuple[Any, dict[str, Any] 
     if version != "latest" and not version.isdigit():
         raise ParameterError(f"bad model version {version!r}", "use a version number or 'latest'")
     entry = ctx.registry.get(check_id(name, "model name"), version)
-    path = ctx.registry.root / entry.name / str(entry.version) / "report.json"
+    path = ctx.registry.report_path(entry)
     return entry, (json.loads(path.read_text()) if path.is_file() else None), path
 
 
@@ -211,10 +211,8 @@ def model_chart(name: str, version: str = Query("latest", max_length=20), ctx: C
 @router.get("/device")
 def device_page(request: Request, ctx: Context = Depends(context),
                 who: Principal = Depends(ui_user)) -> Response:
-    from edgeweave.server.routes_info import nodes
-
     return page(request, "device.html", who, "Device and nodes", device=this_device(),
-                nodes=nodes(ctx, who))
+                nodes=node_list(ctx))
 
 
 @router.get("/users")
