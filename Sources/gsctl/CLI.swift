@@ -1,0 +1,86 @@
+import GSCore
+
+/// The command table and the dispatcher. Commands are thin: parse, call a library, print.
+enum CLI {
+    static let commands: [CommandSpec] = [
+        LintCommand.spec,
+        PlanCommand.spec,
+        SchemaCommand.spec,
+        VersionCommand.spec,
+    ]
+
+    static func run(_ arguments: [String]) -> ExitCode {
+        guard let first = arguments.first else {
+            Terminal.write(Help.overview(commands), to: .standardError)
+            return .usage
+        }
+        switch first {
+        case "help", "--help", "-h":
+            if arguments.count > 1, let command = commands.first(where: { $0.name == arguments[1] }) {
+                Terminal.write(Help.command(command))
+            } else {
+                Terminal.write(Help.overview(commands))
+            }
+            return .success
+        case "--version", "-V":
+            return VersionCommand.print()
+        default:
+            break
+        }
+        guard let command = commands.first(where: { $0.name == first }) else {
+            let nearest = Suggest.nearest(to: first, in: commands.map(\.name))
+            return usage(
+                UsageError(
+                    message: "unknown command `\(first)`",
+                    hint: nearest.map { "did you mean `gsctl \($0)`?" } ?? "run `gsctl help` for the list"))
+        }
+        do {
+            let parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), for: command)
+            if parsed.flag("help") {
+                Terminal.write(Help.command(command))
+                return .success
+            }
+            return try command.run(parsed)
+        } catch let error as UsageError {
+            return usage(error)
+        } catch let error as GSError {
+            Terminal.write(Output.error(error), to: .standardError)
+            return .failure
+        } catch {
+            Terminal.write("error: \(error)\n", to: .standardError)
+            return .failure
+        }
+    }
+
+    static func usage(_ error: UsageError) -> ExitCode {
+        var text = "error: \(error.message)\n"
+        if let hint = error.hint { text += "hint: \(hint)\n" }
+        Terminal.write(text, to: .standardError)
+        return .usage
+    }
+}
+
+/// Shared printing helpers.
+enum Output {
+    static func error(_ error: GSError) -> String {
+        let style = Style(enabled: Terminal.wantsColor(.standardError))
+        var text = (error.location.map { "\($0): " } ?? "") + style.red("error:") + " \(error.message)\n"
+        if let hint = error.hint { text += style.cyan("hint:") + " \(hint)\n" }
+        return text
+    }
+
+    /// Writes `text` to `--out FILE` atomically, or to standard output.
+    static func emit(_ text: String, to path: String?) throws(GSError) {
+        guard let path, path != "-" else {
+            Terminal.write(text)
+            return
+        }
+        try FileSystem.writeAtomically(text, to: path)
+    }
+
+    /// Spec paths from the command line, or `Specs` (else `.`) when none were given.
+    static func specPaths(_ parsed: ParsedArguments) -> [String] {
+        if !parsed.positionals.isEmpty { return parsed.positionals }
+        return FileSystem.kind(of: "Specs") == .directory ? ["Specs"] : ["."]
+    }
+}
