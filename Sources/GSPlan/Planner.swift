@@ -24,7 +24,7 @@ public enum Planner {
                 for modelName in workflow.modelNames {
                     guard let model = index.models[modelName] else { continue }
                     let precision = index.precision(of: modelName, in: deployment, target: target.target).precision
-                    let variants = precision == .auto ? autoCandidates(device) : [precision]
+                    let variants = precision == .auto ? autoCandidates(device, model) : [precision]
                     var ids: [String] = []
                     for variant in variants {
                         let id = "\(modelName)@\(device.name)/\(variant.rawValue)"
@@ -81,11 +81,14 @@ public enum Planner {
             workflows: workflows)
     }
 
-    /// `auto` ships every candidate the device can run; fp32 always, as the reference.
-    static func autoCandidates(_ device: Device) -> [Precision] {
+    /// `auto` ships every candidate the device can run (fp32 always, as the reference);
+    /// INT8 candidates only for models with calibration data to quantize with.
+    public static func autoCandidates(_ device: Device, _ model: Model) -> [Precision] {
         let usable = device.runtimes.filter { $0.format.deliverable }
         return Precision.autoCandidates.filter { candidate in
-            candidate == .fp32 || usable.contains { runtime in candidate.needs.allSatisfy(runtime.precisions.contains) }
+            if candidate == .fp32 { return true }
+            if candidate.needs.contains(.int8), model.calibration == nil { return false }
+            return usable.contains { runtime in candidate.needs.allSatisfy(runtime.precisions.contains) }
         }.sorted()
     }
 

@@ -35,7 +35,7 @@ struct TextPlanRenderer {
                 tree.leaf("\(style.cyan(target.host))  \(target.device)  \(style.dim(target.address))  bundle \(target.bundle)")
             }
             tree.close()
-            tree.open("rollout: \(rolloutSummary(deployment.rollout))", last: true)
+            tree.open("rollout: \(rolloutSummary(deployment.rollout))")
             for batch in deployment.batches {
                 let label = batch.kind == .canary ? "canary \(batch.number)" : "batch \(batch.number)"
                 tree.leaf("\(label): \(batch.hosts.joined(separator: ", "))")
@@ -89,7 +89,11 @@ struct TextPlanRenderer {
         } else {
             parts.append("all at once")
         }
-        parts.append("halt after \(rollout.failureThreshold.description) failed")
+        if case .count(0) = rollout.failureThreshold {
+            parts.append("halt on the first failure")
+        } else {
+            parts.append("tolerate \(rollout.failureThreshold.description) failed")
+        }
         parts.append("then \(rollout.onFailure.rawValue)")
         if rollout.pauseSeconds > 0 { parts.append("pause \(JSONValue.format(rollout.pauseSeconds)) s") }
         return parts.joined(separator: ", ")
@@ -103,7 +107,7 @@ struct Tree {
     private var lines: [(depth: Int, text: String)] = []
     private var depth = 0
 
-    mutating func open(_ text: String, last: Bool = false) {
+    mutating func open(_ text: String) {
         lines.append((depth, text))
         depth += 1
     }

@@ -45,6 +45,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
     case precisionUnsupported = "GS500"
     case precisionSlow = "GS501"
     case formatUnsupported = "GS502"
+    case calibrationMissing = "GS503"
     // Rollouts and trust
     case canaryTooLarge = "GS600"
     case thresholdUnreachable = "GS601"
@@ -97,6 +98,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
         case .precisionUnsupported: "no runtime of the device runs this precision"
         case .precisionSlow: "the device runs this precision slowly"
         case .formatUnsupported: "no runtime of the device loads the model's format"
+        case .calibrationMissing: "INT8 asked for a model without calibration data"
         case .canaryTooLarge: "canary count larger than the targeted hosts"
         case .thresholdUnreachable: "failure threshold can never be reached"
         case .invalidKey: "trusted key is missing or not an Ed25519 public key"

@@ -1,10 +1,11 @@
 import GSCore
 
-/// GS500-GS502: every target device must load what gsctl compiles (ONNX) and run the
+/// GS500-GS503: every target device must load what gsctl compiles (ONNX) and run the
 /// precision the Deployment asks for; a precision it runs but not fast is a warning, since
-/// blind quantization can make a model slower (the talk's MobileNetV2: 89 -> 98 ms).
+/// blind quantization can make a model slower (the talk's MobileNetV2: 89 -> 98 ms); INT8
+/// needs calibration data to measure activation ranges on.
 struct CompatibilityRule: Rule {
-    var codes: [DiagnosticCode] { [.precisionUnsupported, .precisionSlow, .formatUnsupported] }
+    var codes: [DiagnosticCode] { [.precisionUnsupported, .precisionSlow, .formatUnsupported, .calibrationMissing] }
 
     func check(_ context: RuleContext) -> [Diagnostic] {
         var findings: [Diagnostic] = []
@@ -31,6 +32,12 @@ struct CompatibilityRule: Rule {
                     let (precision, location) = context.index.precision(
                         of: model, in: deployment, target: target.target)
                     if precision == .auto { continue }
+                    if precision.needs.contains(.int8), let spec = context.index.models[model], spec.calibration == nil {
+                        report(
+                            Diagnostic(.calibrationMissing, location,
+                                       "\(precision.rawValue) for model `\(model)` needs calibration data, and its Model has none",
+                                       hint: "add `calibration: {data: ...}` to Model `\(model)`, or use fp16, fp32 or `auto`"))
+                    }
                     let runs = usable.filter { runtime in precision.needs.allSatisfy(runtime.precisions.contains) }
                     if runs.isEmpty {
                         let can = Set(usable.flatMap { $0.precisions.map(\.rawValue) }).sorted()

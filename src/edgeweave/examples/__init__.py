@@ -1,1 +1,0 @@
-"""Bundled example workflows (loaded with the DAG folder by default)."""

@@ -1,1 +1,0 @@
-"""Alembic migrations for the store, run programmatically by ``edgeweave.store.migrate``."""

@@ -1,1 +1,0 @@
-"""Workflows: DAGs of AI tasks, triggers, the scheduler and its executors."""

@@ -1,1 +1,0 @@
-raise RuntimeError("files starting with _ must be skipped")
