@@ -46,7 +46,9 @@ extension SpecIndex {
     public func precision(of model: String, in deployment: Deployment, target: Target)
         -> (precision: Precision, location: SourceLocation)
     {
-        if let override = target.models[model] { return (override.value, override.location) }
+        if let override = target.models.first(where: { $0.model.value == model }) {
+            return (override.precision.value, override.precision.location)
+        }
         if let precision = target.precision { return (precision.value, precision.location) }
         return (deployment.precision, deployment.precisionLocation ?? target.location)
     }

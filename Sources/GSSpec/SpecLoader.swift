@@ -38,11 +38,6 @@ public enum SpecLoader {
         var diagnostics = loaded.diagnostics
         var specs = SpecSet()
         specs.files = [loaded.path]
-        if loaded.documents.isEmpty, diagnostics.isEmpty {
-            diagnostics.append(
-                Diagnostic(.emptyFile, .file(loaded.path), "file holds no YAML documents",
-                           hint: "add a spec or remove the file"))
-        }
         let directory = loaded.path == "-" ? "." : FileSystem.directory(of: loaded.path)
         var validator = SchemaValidator(file: loaded.path)
         for document in loaded.documents {
@@ -65,6 +60,11 @@ public enum SpecLoader {
             }
         }
         diagnostics += validator.diagnostics
+        if specs.documentCount == 0, diagnostics.isEmpty {
+            diagnostics.append(
+                Diagnostic(.emptyFile, .file(loaded.path), "file holds no YAML documents",
+                           hint: "add a spec or remove the file"))
+        }
         return LoadResult(specs: specs, diagnostics: diagnostics)
     }
 

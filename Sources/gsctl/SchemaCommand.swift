@@ -10,9 +10,14 @@ enum SchemaCommand {
             Save it and point the YAML language server at it with a first line such as
             `# yaml-language-server: $schema=gsctl.schema.json`.
             """,
-        options: [.value("out", short: "o", "FILE", "write to FILE instead of standard output")],
+        options: [
+            .value("format", short: "f", "FORMAT", "JSON Schema, or the field reference in Markdown", allowed: ["json", "markdown"]),
+            .value("out", short: "o", "FILE", "write to FILE instead of standard output"),
+        ],
         run: { arguments in
-            try Output.emit(JSONSchemaExport.document().pretty, to: arguments.value("out"))
+            let text = arguments.value("format") == "markdown"
+                ? MarkdownReference.document() : JSONSchemaExport.document().pretty
+            try Output.emit(text, to: arguments.value("out"))
             return .success
         })
 }

@@ -157,15 +157,15 @@ enum ObjectDecoder {
             })
     }
 
-    static func modelPrecisions(_ node: NodeReader?) -> [String: Located<Precision>] {
-        var result: [String: Located<Precision>] = [:]
-        guard let node else { return result }
-        for pair in node.node.pairs ?? [] {
+    static func modelPrecisions(_ node: NodeReader?) -> [ModelOverride] {
+        guard let node else { return [] }
+        return (node.node.pairs ?? []).compactMap { pair in
             guard let name = pair.key.scalar, let text = pair.value.scalar, let precision = Precision(rawValue: text)
-            else { continue }
-            result[name] = Located(precision, at: node.location(of: pair.value))
+            else { return nil }
+            return ModelOverride(
+                model: Located(name, at: node.location(of: pair.key)),
+                precision: Located(precision, at: node.location(of: pair.value)))
         }
-        return result
     }
 
     static func hostCount(_ node: NodeReader, _ key: String) -> HostCount? {

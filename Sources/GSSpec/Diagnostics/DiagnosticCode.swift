@@ -38,7 +38,6 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
     // Workflow graphs
     case cycle = "GS400"
     case taskNeedsModel = "GS401"
-    case taskNeedsCommand = "GS402"
     case streamFromJob = "GS403"
     case portConflict = "GS404"
     // Device compatibility
@@ -92,7 +91,6 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
         case .unusedObject: "object nothing uses"
         case .cycle: "dependency cycle between tasks"
         case .taskNeedsModel: "task kind needs a model"
-        case .taskNeedsCommand: "command task without a command"
         case .streamFromJob: "a job cannot feed a stream"
         case .portConflict: "two services of one workflow share a port"
         case .precisionUnsupported: "no runtime of the device runs this precision"

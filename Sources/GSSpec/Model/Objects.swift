@@ -169,7 +169,15 @@ public struct Target: Sendable, Hashable {
     public var selector: [String: String]?
     public var device: Located<String>?
     public var precision: Located<Precision>?
-    public var models: [String: Located<Precision>]
+    /// Per-model precision overrides, in the order written.
+    public var models: [ModelOverride]
+}
+
+/// `models: {person-detector: fp32}` in a target: the name (where it was written, for
+/// references) and the precision (for compatibility findings).
+public struct ModelOverride: Sendable, Hashable {
+    public var model: Located<String>
+    public var precision: Located<Precision>
 }
 
 /// A count of hosts or a percentage of them.

@@ -33,8 +33,8 @@ struct ReferencesRule: Rule {
                 for host in target.hosts { expect(host, "Host", in: index.hosts.keys) }
                 expect(target.device, "Device", in: index.devices.keys)
                 guard let used else { continue }
-                for (name, override) in target.models.sorted(by: { $0.key < $1.key }) {
-                    expect(Located(name, at: override.location), "model in workflow `\(deployment.workflow?.value ?? "")`", in: used)
+                for override in target.models {
+                    expect(override.model, "model in workflow `\(deployment.workflow?.value ?? "")`", in: used)
                 }
             }
         }

@@ -101,7 +101,7 @@ public struct SchemaValidator {
             return wrongType(node, expected: "a number", path: path)
         }
         guard value.isFinite else {
-            report(.invalidValue, node.mark, "\(name(path)) must be a finite number", hint: nil)
+            report(.invalidValue, node.mark, "\(name(path)) must be a finite number", hint: "write a number such as 0.5")
             return
         }
         checkRange(node, value, minimum, maximum, path: path)
@@ -139,7 +139,7 @@ public struct SchemaValidator {
         if items.count < minItems {
             report(.invalidValue, node.mark,
                    "\(name(path)) needs at least \(minItems) item\(minItems == 1 ? "" : "s")",
-                   hint: items.isEmpty ? "add an item or remove the key" : nil)
+                   hint: items.isEmpty ? "add an item or remove the key" : "add items")
         }
         var seen: [String: Mark] = [:]
         for (index, element) in items.enumerated() {
@@ -177,7 +177,8 @@ public struct SchemaValidator {
             if skipSpec, key == "spec" { continue }
             check(pair.value, property.schema, path: join(path, key))
         }
-        for property in object.properties where property.required && !present.contains(property.name) {
+        for property in object.properties
+        where property.required && !present.contains(property.name) && !skip.contains(property.name) {
             if skipSpec, property.name == "spec" { continue }
             report(.missingField, node.mark, "\(where_(path, object)) is missing `\(property.name)`",
                    hint: "add `\(property.name):` (\(property.summary))")
@@ -214,7 +215,7 @@ public struct SchemaValidator {
             guard let key = pair.key.scalar else { continue }
             if let format = keys.format, !format.accepts(key) {
                 report(.invalidValue, pair.key.mark, "key `\(key)` in \(name(path)) is not valid: \(format.explanation)",
-                       hint: nil)
+                       hint: "rename the key")
             }
             check(pair.value, values, path: join(path, key))
         }
@@ -298,8 +299,21 @@ public struct SchemaValidator {
         case .sequence: found = "a list"
         case .mapping: found = "a mapping"
         }
-        if hint == nil, case .sequence = node.value, !expected.hasPrefix("a list") {
-            hint = "write a single value, not a list"
+        if hint == nil {
+            switch node.value {
+            case .sequence: hint = "write a single value, not a list"
+            case .mapping: hint = expected.hasPrefix("a list") ? "write a list: `[a, b]` or one `- item` per line" : "write a single value, not a mapping"
+            case .scalar(let text, _):
+                if expected.hasPrefix("a list") {
+                    hint = "write a list: `[\(text)]`"
+                } else if expected.hasPrefix("a mapping") {
+                    hint = "write `key: value` pairs under it"
+                } else if found.hasPrefix("nothing") {
+                    hint = "give a value or remove the key"
+                } else {
+                    hint = "write \(expected)"
+                }
+            }
         }
         report(.wrongType, node.mark, "\(name(path)) must be \(expected), found \(found)", hint: hint)
     }
@@ -327,7 +341,7 @@ public struct SchemaValidator {
         }
     }
 
-    func formatHint(_ format: StringFormat, _ text: String) -> String? {
+    func formatHint(_ format: StringFormat, _ text: String) -> String {
         switch format {
         case .name:
             let fixed = String(text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
@@ -337,7 +351,7 @@ public struct SchemaValidator {
         case .sha256:
             return "run `sha256sum` on the file and paste the 64-digit digest"
         default:
-            return nil
+            return "use \(format.explanation)"
         }
     }
 

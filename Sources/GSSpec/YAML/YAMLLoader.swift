@@ -121,7 +121,7 @@ private struct TreeBuilder {
         yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
         while true {
             guard yaml_parser_parse(parser, event) == 1 else {
-                reportParserError(parser.pointee)
+                reportParserError(parser.pointee, bytes)
                 return
             }
             let done = event.pointee.type == YAML_STREAM_END_EVENT
@@ -131,12 +131,21 @@ private struct TreeBuilder {
         }
     }
 
-    mutating func reportParserError(_ parser: yaml_parser_t) {
+    mutating func reportParserError(_ parser: yaml_parser_t, _ bytes: [UInt8]) {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
         let mark = Mark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
         if parser.error == YAML_READER_ERROR {
-            report(.notText, Mark(line: 1, column: 1),
-                   "\(problem) at byte \(parser.problem_offset)",
+            // The reader reports a byte offset; turn it into the line and column people see.
+            let offset = min(parser.problem_offset, bytes.count)
+            let before = bytes[..<offset]
+            let lineStart = (before.lastIndex(of: 10).map { $0 + 1 }) ?? 0
+            let line = before.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+            let column = bytes[lineStart..<offset].reduce(1) { $0 + (($1 & 0xC0) == 0x80 ? 0 : 1) }
+            var message = "\(problem) at byte \(offset)"
+            if parser.problem_value >= 0 {
+                message += " (0x\(String(parser.problem_value, radix: 16, uppercase: true)))"
+            }
+            report(.notText, Mark(line: line, column: column), message,
                    hint: "save the file as UTF-8 text")
             return
         }
@@ -145,11 +154,15 @@ private struct TreeBuilder {
             let contextMark = "\(parser.context_mark.line + 1):\(parser.context_mark.column + 1)"
             message = "\(String(cString: context)) (at \(contextMark)): \(problem)"
         }
-        report(.yamlSyntax, mark, message, hint: syntaxHint(problem))
+        let index = Int(parser.problem_mark.index)
+        let atTab = index < bytes.count && bytes[index] == 9
+        report(.yamlSyntax, mark, message, hint: atTab ? Self.tabHint : syntaxHint(problem))
     }
 
+    static let tabHint = "indent with spaces; YAML forbids tabs in indentation"
+
     func syntaxHint(_ problem: String) -> String {
-        if problem.contains("tab") { return "indent with spaces; YAML forbids tabs in indentation" }
+        if problem.contains("tab") { return Self.tabHint }
         if problem.contains("mapping values are not allowed") {
             return "quote values that contain `: ` or check the indentation of this line"
         }
