@@ -125,7 +125,7 @@ public enum Planner {
     }
 
     /// Tasks in topological levels; within a level in the order they were written.
-    static func levels(_ workflow: Workflow) -> WorkflowPlan {
+    public static func levels(_ workflow: Workflow) -> WorkflowPlan {
         let graph = TaskGraph(workflow)
         let levels = graph.dag.levels().map { level in
             level.map { index in

@@ -38,7 +38,8 @@ public enum SpecLoader {
         var diagnostics = loaded.diagnostics
         var specs = SpecSet()
         specs.files = [loaded.path]
-        let directory = loaded.path == "-" ? "." : FileSystem.directory(of: loaded.path)
+        // Paths in specs read from standard input are relative to the working directory.
+        let directory = loaded.path == "<stdin>" ? "." : FileSystem.directory(of: loaded.path)
         var validator = SchemaValidator(file: loaded.path)
         for document in loaded.documents {
             // A bare `---` or a comment-only document is not an object.

@@ -28,6 +28,7 @@ public struct LoadedFile: Sendable {
 public enum YAMLLoader {
     public static func load(path: String, limits: LoadLimits = LoadLimits()) -> LoadedFile {
         let bytes: [UInt8]
+        let shownPath = path == "-" ? "<stdin>" : path
         do {
             bytes = try path == "-"
                 ? FileSystem.readStandardInput(limit: limits.maxFileBytes)
@@ -35,10 +36,10 @@ public enum YAMLLoader {
         } catch {
             let code: DiagnosticCode = error.message.contains("limit") ? .fileTooLarge : .unreadableFile
             return LoadedFile(
-                path: path, documents: [],
-                diagnostics: [Diagnostic(code, .file(path), error.message, hint: error.hint)])
+                path: shownPath, documents: [],
+                diagnostics: [Diagnostic(code, .file(shownPath), error.message, hint: error.hint)])
         }
-        return load(bytes: bytes, path: path, limits: limits)
+        return load(bytes: bytes, path: shownPath, limits: limits)
     }
 
     public static func load(bytes: [UInt8], path: String, limits: LoadLimits = LoadLimits()) -> LoadedFile {

@@ -1,0 +1,62 @@
+# gsctl: build, test and demo on a fresh Debian 12 machine with Swift 6 at /opt/swift.
+# The two set-up commands of the README are `make demo` and `make test`.
+
+SWIFT ?= swift
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 60
+GSCTL := .build/release/gsctl
+DEMO := .demo
+
+# Debian packages the build, the tests and the demo need (checked by `make deps`).
+DEB_PACKAGES := pkg-config libyaml-dev libarchive-dev libssl-dev libpng-dev libturbojpeg0-dev \
+	chromium opencv-doc fonts-dejavu-core
+
+.PHONY: all build test demo lint deps models install bench fuzz clean
+
+all: build
+
+build: deps
+	$(SWIFT) build -c release --product gsctl
+
+test: deps models
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	bash Fuzz/run.sh --build-only
+
+demo: build models
+	@mkdir -p $(DEMO) Bundles
+	@echo "== gsctl lint Specs"
+	$(GSCTL) lint Specs
+	@echo "== gsctl plan Specs"
+	$(GSCTL) plan Specs
+	$(GSCTL) plan Specs --format html --out Bundles/plan.html
+	@echo "== wrote Bundles/plan.html (Graph and Tree views; open it in a browser)"
+
+lint: build
+	$(SWIFT) format lint --strict --recursive Sources Tests
+	$(GSCTL) lint --strict Specs
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+models:
+	bash scripts/fetch-models.sh
+
+install: build
+	install -D -m 0755 $(GSCTL) $(DESTDIR)$(PREFIX)/bin/gsctl
+
+bench: build
+	GSCTL=$(GSCTL) bash bench/lint_scale/run.sh
+
+fuzz:
+	bash Fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf .build Fuzz/.build $(DEMO) Bundles/*.html

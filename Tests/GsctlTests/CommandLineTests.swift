@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// The command line as users and CI jobs meet it: exit codes, messages, suggestions.
+@Suite struct CommandLineTests {
+    static let device = """
+        apiVersion: gs.ai/v1
+        kind: Device
+        metadata: {name: cpu-box}
+        spec:
+          arch: x86_64
+          runtimes: [{name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32]}]
+
+        """
+
+    @Test func versionAndHelp() throws {
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.out.hasPrefix("gsctl "))
+        let help = try CLI.run(["help"])
+        #expect(help.status == 0)
+        #expect(help.out.contains("lint") && help.out.contains("plan") && help.out.contains("64"))
+    }
+
+    @Test func noArgumentsIsAUsageError() throws {
+        let run = try CLI.run([])
+        #expect(run.status == 64)
+        #expect(run.err.contains("usage: gsctl COMMAND"))
+    }
+
+    @Test func unknownCommandSuggestsTheNearest() throws {
+        let run = try CLI.run(["lnt"])
+        #expect(run.status == 64)
+        #expect(run.err == "error: unknown command `lnt`\nhint: did you mean `gsctl lint`?\n")
+    }
+
+    @Test func unknownFlagSuggestsTheNearest() throws {
+        let run = try CLI.run(["lint", "--formt", "json"])
+        #expect(run.status == 64)
+        #expect(run.err.contains("unknown option `--formt`"))
+        #expect(run.err.contains("did you mean `--format`?"))
+    }
+
+    @Test func badValueListsTheAllowedOnes() throws {
+        let run = try CLI.run(["plan", "--format", "svg"])
+        #expect(run.status == 64)
+        #expect(run.err.contains("one of: text, json, dot, mermaid, html"))
+        let missing = try CLI.run(["lint", "--format"])
+        #expect(missing.status == 64)
+        #expect(missing.err.contains("needs a value"))
+    }
+
+    @Test func flagsBeforeOrAfterArgumentsAndEqualsForm() throws {
+        let directory = CLI.temporaryDirectory()
+        try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/d.yaml"))
+        for arguments in [["lint", directory, "--format", "json"], ["lint", "--format=json", directory], ["lint", "-f", "json", directory]] {
+            let run = try CLI.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.err)")
+            #expect(run.out.contains("\"ok\": true"))
+        }
+    }
+
+    @Test func lintExitCodes() throws {
+        let directory = CLI.temporaryDirectory()
+        try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/clean.yaml"))
+        #expect(try CLI.run(["lint", directory]).status == 0)
+        // A warning passes, and fails with --strict.
+        try Data(Self.device.replacingOccurrences(of: "name: cpu-box}", with: "name: cpu-box, labels: {eu: no}}").utf8)
+            .write(to: URL(fileURLWithPath: directory + "/clean.yaml"))
+        #expect(try CLI.run(["lint", directory]).status == 0)
+        let strict = try CLI.run(["lint", "--strict", directory])
+        #expect(strict.status == 1)
+        #expect(strict.out.contains("warning[GS207]"))
+        try Data("apiVersion: gs.ai/v1\nkind: Device\n".utf8).write(to: URL(fileURLWithPath: directory + "/broken.yaml"))
+        let broken = try CLI.run(["lint", directory])
+        #expect(broken.status == 1)
+        #expect(broken.out.contains("broken.yaml:1:1: error[GS206]"))
+    }
+
+    @Test func dashReadsStandardInput() throws {
+        let run = try CLI.run(["lint", "-", "--no-files"], stdin: Self.device.replacingOccurrences(of: "x86_64", with: "x86-64"))
+        #expect(run.status == 1)
+        #expect(run.out.contains("<stdin>:5:9: error[GS204]"))
+    }
+
+    @Test func githubFormatForPullRequests() throws {
+        let directory = CLI.temporaryDirectory()
+        try Data("apiVersion: gs.ai/v1\nkind: Devise\nmetadata: {name: x}\nspec: {}\n".utf8)
+            .write(to: URL(fileURLWithPath: directory + "/a.yaml"))
+        let run = try CLI.run(["lint", "--format", "github", directory])
+        #expect(run.status == 1)
+        #expect(run.out.hasPrefix("::error file=\(directory)/a.yaml,line=2,col=7,title=GS201 missing or unknown kind::unknown kind `Devise`%0Ahint: did you mean `Device`?"))
+    }
+
+    @Test func planRefusesSpecsWithErrors() throws {
+        let directory = CLI.temporaryDirectory()
+        try Data("apiVersion: gs.ai/v1\nkind: Host\nmetadata: {name: h}\nspec: {device: nowhere, transport: local, root: /tmp}\n".utf8)
+            .write(to: URL(fileURLWithPath: directory + "/h.yaml"))
+        let run = try CLI.run(["plan", directory])
+        #expect(run.status == 1)
+        #expect(run.out.isEmpty)
+        #expect(run.err.contains("h.yaml:4:16: error[GS301]: no Device named `nowhere`"))
+        #expect(run.err.contains("fix them before planning"))
+    }
+
+    @Test func planWritesItsOutputAtomically() throws {
+        let directory = CLI.temporaryDirectory()
+        let out = directory + "/plan.json"
+        let run = try CLI.run(["plan", CLI.root + "/Specs", "--format", "json", "--out", out, "--only", "crowd-density-demo"])
+        #expect(run.status == 0, "\(run.err)")
+        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect((plan?["deployments"] as? [[String: Any]])?.map { $0["name"] as? String } == ["crowd-density-demo"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["plan.json"])
+        let unknown = try CLI.run(["plan", CLI.root + "/Specs", "--only", "crowd-density-dmo"])
+        #expect(unknown.status == 1)
+        #expect(unknown.err.contains("did you mean `crowd-density-demo`?"))
+    }
+
+    @Test func schemaIsTheCommittedOne() throws {
+        let run = try CLI.run(["schema"])
+        #expect(run.status == 0)
+        #expect(run.out == (try String(contentsOfFile: CLI.root + "/docs/gsctl.schema.json", encoding: .utf8)))
+    }
+
+    @Test func noColourWithoutATerminal() throws {
+        let run = try CLI.run(["lint", CLI.root + "/Specs", "--no-files"])
+        #expect(!run.out.contains("\u{1B}["))
+    }
+
+    /// Help text is part of the interface: snapshot it. Regenerate with GSCTL_UPDATE_GOLDEN=1.
+    @Test(arguments: ["help", "lint", "plan", "schema"])
+    func helpSnapshots(command: String) throws {
+        let run = try CLI.run(command == "help" ? ["help"] : [command, "--help"])
+        #expect(run.status == 0)
+        let path = CLI.root + "/Tests/GsctlTests/Golden/help-\(command).txt"
+        if ProcessInfo.processInfo.environment["GSCTL_UPDATE_GOLDEN"] == "1" {
+            try Data(run.out.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        #expect(run.out == (try String(contentsOfFile: path, encoding: .utf8)))
+    }
+}
