@@ -117,7 +117,8 @@ public enum Planner {
         var number = 1
         var start = 0
         while start < rest.count {
-            result.append(RolloutBatch(kind: .batch, number: number, hosts: Array(rest[start..<min(start + size, rest.count)])))
+            result.append(
+                RolloutBatch(kind: .batch, number: number, hosts: Array(rest[start..<min(start + size, rest.count)])))
             start += size
             number += 1
         }

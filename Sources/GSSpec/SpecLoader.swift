@@ -63,8 +63,9 @@ public enum SpecLoader {
         diagnostics += validator.diagnostics
         if specs.documentCount == 0, diagnostics.isEmpty {
             diagnostics.append(
-                Diagnostic(.emptyFile, .file(loaded.path), "file holds no YAML documents",
-                           hint: "add a spec or remove the file"))
+                Diagnostic(
+                    .emptyFile, .file(loaded.path), "file holds no YAML documents",
+                    hint: "add a spec or remove the file"))
         }
         return LoadResult(specs: specs, diagnostics: diagnostics)
     }
@@ -83,8 +84,9 @@ public enum SpecLoader {
             case .directory: walk(path, into: &files, diagnostics: &diagnostics)
             case .missing:
                 diagnostics.append(
-                    Diagnostic(.unreadableFile, .file(path), "no such file or directory",
-                               hint: "check the path; gsctl lint takes files and folders of specs"))
+                    Diagnostic(
+                        .unreadableFile, .file(path), "no such file or directory",
+                        hint: "check the path; gsctl lint takes files and folders of specs"))
             }
         }
         var seen: Set<String> = []

@@ -115,8 +115,9 @@ enum ArgumentParser {
                 var value = inline
                 if value == nil {
                     guard index < arguments.count else {
-                        throw UsageError(message: "`\(spelled)` needs a value (\(valueName))",
-                                         hint: option.allowed.map { "one of: \($0.joined(separator: ", "))" })
+                        throw UsageError(
+                            message: "`\(spelled)` needs a value (\(valueName))",
+                            hint: option.allowed.map { "one of: \($0.joined(separator: ", "))" })
                     }
                     value = arguments[index]
                     index += 1
@@ -126,7 +127,8 @@ enum ArgumentParser {
                     let nearest = Suggest.nearest(to: value, in: allowed)
                     throw UsageError(
                         message: "`\(spelled)` cannot be `\(value)`",
-                        hint: (nearest.map { "did you mean `\($0)`? " } ?? "") + "one of: \(allowed.joined(separator: ", "))")
+                        hint: (nearest.map { "did you mean `\($0)`? " } ?? "")
+                            + "one of: \(allowed.joined(separator: ", "))")
                 }
                 if !option.repeatable, parsed.values[option.long] != nil {
                     throw UsageError(message: "`\(spelled)` given twice", hint: "give it once")

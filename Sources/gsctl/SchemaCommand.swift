@@ -11,11 +11,14 @@ enum SchemaCommand {
             `# yaml-language-server: $schema=gsctl.schema.json`.
             """,
         options: [
-            .value("format", short: "f", "FORMAT", "JSON Schema, or the field reference in Markdown", allowed: ["json", "markdown"]),
+            .value(
+                "format", short: "f", "FORMAT", "JSON Schema, or the field reference in Markdown",
+                allowed: ["json", "markdown"]),
             .value("out", short: "o", "FILE", "write to FILE instead of standard output"),
         ],
         run: { arguments in
-            let text = arguments.value("format") == "markdown"
+            let text =
+                arguments.value("format") == "markdown"
                 ? MarkdownReference.document() : JSONSchemaExport.document().pretty
             try Output.emit(text, to: arguments.value("out"))
             return .success

@@ -15,8 +15,10 @@ func dag(_ names: [String], _ edges: [(String, String)]) -> DAG {
         let names = ["frames", "detect", "track", "analyze", "count", "serve"]
         let graph = dag(
             names,
-            [("detect", "frames"), ("track", "detect"), ("analyze", "track"), ("count", "track"),
-             ("serve", "analyze"), ("serve", "count")])
+            [
+                ("detect", "frames"), ("track", "detect"), ("analyze", "track"), ("count", "track"),
+                ("serve", "analyze"), ("serve", "count"),
+            ])
         let levels = graph.levels().map { $0.map { names[$0] } }
         #expect(levels == [["frames"], ["detect"], ["track"], ["analyze", "count"], ["serve"]])
     }

@@ -18,7 +18,8 @@ import Testing
         let (plan, directory) = try planFixture("plan-repo")
         // Paths in the plan are where the fixture was copied; the golden file says <repo>.
         let actual = format.render(plan, color: false).replacingOccurrences(of: directory, with: "<repo>")
-        let path = Self.goldenDirectory + "/plan.\(format == .mermaid ? "mmd" : format == .text ? "txt" : format.rawValue)"
+        let path =
+            Self.goldenDirectory + "/plan.\(format == .mermaid ? "mmd" : format == .text ? "txt" : format.rawValue)"
         if ProcessInfo.processInfo.environment["GSCTL_UPDATE_GOLDEN"] == "1" {
             try Data(actual.utf8).write(to: URL(fileURLWithPath: path))
         }

@@ -17,7 +17,10 @@ func planFixture(_ name: String) throws -> (plan: Plan, directory: String) {
     @Test func levelsShowWhatRunsInParallel() throws {
         let plan = try planFixture("plan-repo").plan
         let crowd = try #require(plan.workflows.first)
-        #expect(crowd.levels.map { $0.map(\.name) } == [["frames"], ["detect"], ["classify", "track"], ["analyze"], ["serve"]])
+        #expect(
+            crowd.levels.map { $0.map(\.name) } == [
+                ["frames"], ["detect"], ["classify", "track"], ["analyze"], ["serve"],
+            ])
     }
 
     @Test func oneOptimizeStepPerModelDevicePrecisionSharedByBundles() throws {
@@ -47,7 +50,8 @@ func planFixture(_ name: String) throws -> (plan: Plan, directory: String) {
         let plan = try planFixture("plan-repo").plan
         let depot = try #require(plan.bundles.first { $0.deployments == ["depot"] })
         #expect(depot.id.hasPrefix("crowd-gateway-mixed-"))
-        #expect(depot.models.map { "\($0.model)=\($0.precision.rawValue)" } == ["classifier=fp16", "detector=int8-mixed"])
+        #expect(
+            depot.models.map { "\($0.model)=\($0.precision.rawValue)" } == ["classifier=fp16", "detector=int8-mixed"])
         #expect(depot.hosts == ["gw-1", "gw-2", "gw-3", "gw-4"])
     }
 

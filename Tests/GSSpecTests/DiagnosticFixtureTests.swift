@@ -24,9 +24,11 @@ import Testing
         let missing = expected.subtracting(actual).sorted { $0.description < $1.description }
         let unexpected = report.diagnostics.filter { d in
             guard code.severity == .note || d.severity != .note else { return false }
-            let file = d.location.file.hasPrefix(directory + "/")
+            let file =
+                d.location.file.hasPrefix(directory + "/")
                 ? String(d.location.file.dropFirst(directory.count + 1)) : d.location.file
-            return !expected.contains(ExpectedFinding(code: d.code, file: file, line: d.location.line, column: d.location.column))
+            return !expected.contains(
+                ExpectedFinding(code: d.code, file: file, line: d.location.line, column: d.location.column))
         }
         #expect(missing.isEmpty, "expected but not reported: \(missing)")
         #expect(

@@ -17,14 +17,18 @@ import Testing
     }
 
     @Test func committedJSONSchemaIsCurrent() throws {
-        #expect(try Repository.matchesGolden(JSONSchemaExport.document().pretty, "docs/gsctl.schema.json"),
-                "docs/gsctl.schema.json is stale: run GSCTL_UPDATE_GOLDEN=1 swift test --filter committedJSONSchemaIsCurrent")
+        #expect(
+            try Repository.matchesGolden(JSONSchemaExport.document().pretty, "docs/gsctl.schema.json"),
+            "docs/gsctl.schema.json is stale: run GSCTL_UPDATE_GOLDEN=1 swift test --filter committedJSONSchemaIsCurrent"
+        )
     }
 
     @Test func diagnosticsDocumentEveryCode() throws {
         let text = try String(contentsOfFile: Repository.path("docs/diagnostics.md"), encoding: .utf8)
         for code in DiagnosticCode.allCases {
-            #expect(text.contains("### \(code.rawValue): \(code.title)"), "docs/diagnostics.md lacks `### \(code.rawValue): \(code.title)`")
+            #expect(
+                text.contains("### \(code.rawValue): \(code.title)"),
+                "docs/diagnostics.md lacks `### \(code.rawValue): \(code.title)`")
         }
     }
 

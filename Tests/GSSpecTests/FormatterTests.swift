@@ -9,14 +9,18 @@ import Testing
     func report() throws -> LintReport {
         let directory = MarkedFixture.temporaryDirectory()
         let path = directory + "/a,b:c.yaml"
-        let text = "apiVersion: gs.ai/v1\nkind: Device\nmetadata: {name: d, labels: {country: no}}\nspec:\n  arch: x86_64\n  colour: 100%\n  runtimes: [{name: onnxruntime, version: \"1\", format: onnx, precisions: [fp32]}]\n"
+        let text =
+            "apiVersion: gs.ai/v1\nkind: Device\nmetadata: {name: d, labels: {country: no}}\nspec:\n  arch: x86_64\n  colour: 100%\n  runtimes: [{name: onnxruntime, version: \"1\", format: onnx, precisions: [fp32]}]\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return Linter.lint(paths: [path])
     }
 
     @Test func textShowsTheLineACaretAndTheHint() throws {
         let text = DiagnosticFormat.text.render(try report(), strict: false, color: false)
-        #expect(text.contains("a,b:c.yaml:6:3: error[GS202]: unknown key `colour` in `spec` (DeviceSpec)\n 6 |   colour: 100%\n   |   ^\n  hint: "))
+        #expect(
+            text.contains(
+                "a,b:c.yaml:6:3: error[GS202]: unknown key `colour` in `spec` (DeviceSpec)\n 6 |   colour: 100%\n   |   ^\n  hint: "
+            ))
         #expect(text.hasSuffix("✗ 1 error, 1 warning, 1 note in 1 file (1 document)\n"))
         #expect(!text.contains("\u{1B}["))
     }
@@ -59,10 +63,14 @@ import Testing
         #expect(error["level"] as? String == "error")
         let index = try #require(error["ruleIndex"] as? Int)
         #expect(rules[index]["id"] as? String == "GS202")
-        let location = try #require((error["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        let location = try #require(
+            (error["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
         #expect((location["artifactLocation"] as? [String: Any])?["uri"] as? String != nil)
-        #expect((location["artifactLocation"] as? [String: Any])?["uri"] as? String == nil
-            || ((location["artifactLocation"] as? [String: Any])?["uri"] as? String)?.contains("a%2Cb%3Ac.yaml") == true)
+        #expect(
+            (location["artifactLocation"] as? [String: Any])?["uri"] as? String == nil
+                || ((location["artifactLocation"] as? [String: Any])?["uri"] as? String)?.contains("a%2Cb%3Ac.yaml")
+                    == true
+        )
         #expect((location["region"] as? [String: Any])?["startLine"] as? Int == 6)
     }
 }

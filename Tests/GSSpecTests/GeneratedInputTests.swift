@@ -40,17 +40,20 @@ import Testing
     }
 
     @Test func invalidUTF8IsGS102WithTheByteOffset() {
-        let bytes = Array("apiVersion: gs.ai/v1\nkind: Device\nmetadata: {name: caf".utf8) + [0xC3, 0x28] + Array("}\n".utf8)
+        let bytes =
+            Array("apiVersion: gs.ai/v1\nkind: Device\nmetadata: {name: caf".utf8) + [0xC3, 0x28] + Array("}\n".utf8)
         let report = Linter.lint(paths: [write("latin.yaml", bytes)])
         #expect(codes(report) == ["GS102"])
         // 0xC3 (column 21) must be followed by a continuation byte; the `(` after it is not.
-        #expect(report.diagnostics.first?.location == SourceLocation(file: directory + "/latin.yaml", line: 3, column: 22))
+        #expect(
+            report.diagnostics.first?.location == SourceLocation(file: directory + "/latin.yaml", line: 3, column: 22))
         #expect(report.diagnostics.first?.message.contains("byte 55") == true)
     }
 
     @Test func tenThousandDeepNestingIsGS104AtTheLimit() {
         let depth = 10_000
-        let text = "apiVersion: gs.ai/v1\nkind: Workflow\nmetadata: {name: deep}\nspec:\n  tasks: [{name: a, uses: command, command: a, params: {x: "
+        let text =
+            "apiVersion: gs.ai/v1\nkind: Workflow\nmetadata: {name: deep}\nspec:\n  tasks: [{name: a, uses: command, command: a, params: {x: "
             + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}]\n"
         var report = Linter.lint(paths: [write("deep.yaml", Array(text.utf8))])
         report.diagnostics.removeAll { $0.severity == .note }
@@ -102,7 +105,8 @@ import Testing
         let folder = directory + "/many"
         try FileManager.default.createDirectory(atPath: folder + "/nested", withIntermediateDirectories: true)
         for index in 0..<10_000 {
-            let text = "apiVersion: gs.ai/v1\nkind: Host\nmetadata: {name: h\(index)}\nspec: {device: nowhere, transport: local, root: /tmp}\n"
+            let text =
+                "apiVersion: gs.ai/v1\nkind: Host\nmetadata: {name: h\(index)}\nspec: {device: nowhere, transport: local, root: /tmp}\n"
             _ = FileManager.default.createFile(
                 atPath: folder + (index % 2 == 0 ? "/nested" : "") + "/h\(index).yaml", contents: Data(text.utf8))
         }
@@ -117,9 +121,12 @@ import Testing
     }
 
     @Test func aliasBombStopsAtTheBudget() {
-        var text = "apiVersion: gs.ai/v1\nkind: Workflow\nmetadata: {name: lol}\nspec:\n  tasks: [{name: a, uses: command, command: a}]\n  description: x\nq0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        var text =
+            "apiVersion: gs.ai/v1\nkind: Workflow\nmetadata: {name: lol}\nspec:\n  tasks: [{name: a, uses: command, command: a}]\n  description: x\nq0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for level in 1...30 {
-            text += "q\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "q\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         let loaded = YAMLLoader.load(bytes: Array(text.utf8), path: "bomb.yaml")
         #expect(loaded.diagnostics.map(\.code) == ["GS105"])

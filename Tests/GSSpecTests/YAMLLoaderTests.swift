@@ -58,7 +58,10 @@ import Testing
         let root = try #require(load("a: '1'\nb: \"x\"\nc: 1\nd: |\n  text\n").documents.first?.root)
         guard case .scalar(_, let a) = root["a"]?.value, case .scalar(_, let c) = root["c"]?.value,
             case .scalar(let text, let d) = root["d"]?.value
-        else { Issue.record("scalars expected"); return }
+        else {
+            Issue.record("scalars expected")
+            return
+        }
         #expect(a == .singleQuoted)
         #expect(c == .plain)
         #expect(d == .literal && text == "text\n")
@@ -74,7 +77,9 @@ import Testing
 }
 
 @Suite struct ScalarResolutionTests {
-    @Test(arguments: ["1.10", "010", "1_000", "1:30", "0x1F", "yes", "No", "off", "ON", "y", "~", "null", "1e3", ".5", "-7"])
+    @Test(arguments: [
+        "1.10", "010", "1_000", "1:30", "0x1F", "yes", "No", "off", "ON", "y", "~", "null", "1e3", ".5", "-7",
+    ])
     func yaml11ReadsTheseAsNonText(text: String) {
         #expect(ScalarResolution.yaml11NonString(text))
     }

@@ -53,7 +53,10 @@ import Testing
     @Test func flagsBeforeOrAfterArgumentsAndEqualsForm() throws {
         let directory = CLI.temporaryDirectory()
         try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/d.yaml"))
-        for arguments in [["lint", directory, "--format", "json"], ["lint", "--format=json", directory], ["lint", "-f", "json", directory]] {
+        for arguments in [
+            ["lint", directory, "--format", "json"], ["lint", "--format=json", directory],
+            ["lint", "-f", "json", directory],
+        ] {
             let run = try CLI.run(arguments)
             #expect(run.status == 0, "\(arguments): \(run.err)")
             #expect(run.out.contains("\"ok\": true"))
@@ -71,14 +74,16 @@ import Testing
         let strict = try CLI.run(["lint", "--strict", directory])
         #expect(strict.status == 1)
         #expect(strict.out.contains("warning[GS207]"))
-        try Data("apiVersion: gs.ai/v1\nkind: Device\n".utf8).write(to: URL(fileURLWithPath: directory + "/broken.yaml"))
+        try Data("apiVersion: gs.ai/v1\nkind: Device\n".utf8).write(
+            to: URL(fileURLWithPath: directory + "/broken.yaml"))
         let broken = try CLI.run(["lint", directory])
         #expect(broken.status == 1)
         #expect(broken.out.contains("broken.yaml:1:1: error[GS206]"))
     }
 
     @Test func dashReadsStandardInput() throws {
-        let run = try CLI.run(["lint", "-", "--no-files"], stdin: Self.device.replacingOccurrences(of: "x86_64", with: "x86-64"))
+        let run = try CLI.run(
+            ["lint", "-", "--no-files"], stdin: Self.device.replacingOccurrences(of: "x86_64", with: "x86-64"))
         #expect(run.status == 1)
         #expect(run.out.contains("<stdin>:5:9: error[GS204]"))
     }
@@ -89,13 +94,19 @@ import Testing
             .write(to: URL(fileURLWithPath: directory + "/a.yaml"))
         let run = try CLI.run(["lint", "--format", "github", directory])
         #expect(run.status == 1)
-        #expect(run.out.hasPrefix("::error file=\(directory)/a.yaml,line=2,col=7,title=GS201 missing or unknown kind::unknown kind `Devise`%0Ahint: did you mean `Device`?"))
+        #expect(
+            run.out.hasPrefix(
+                "::error file=\(directory)/a.yaml,line=2,col=7,title=GS201 missing or unknown kind::unknown kind `Devise`%0Ahint: did you mean `Device`?"
+            ))
     }
 
     @Test func planRefusesSpecsWithErrors() throws {
         let directory = CLI.temporaryDirectory()
-        try Data("apiVersion: gs.ai/v1\nkind: Host\nmetadata: {name: h}\nspec: {device: nowhere, transport: local, root: /tmp}\n".utf8)
-            .write(to: URL(fileURLWithPath: directory + "/h.yaml"))
+        try Data(
+            "apiVersion: gs.ai/v1\nkind: Host\nmetadata: {name: h}\nspec: {device: nowhere, transport: local, root: /tmp}\n"
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: directory + "/h.yaml"))
         let run = try CLI.run(["plan", directory])
         #expect(run.status == 1)
         #expect(run.out.isEmpty)
@@ -106,7 +117,9 @@ import Testing
     @Test func planWritesItsOutputAtomically() throws {
         let directory = CLI.temporaryDirectory()
         let out = directory + "/plan.json"
-        let run = try CLI.run(["plan", CLI.root + "/Specs", "--format", "json", "--out", out, "--only", "crowd-density-demo"])
+        let run = try CLI.run([
+            "plan", CLI.root + "/Specs", "--format", "json", "--out", out, "--only", "crowd-density-demo",
+        ])
         #expect(run.status == 0, "\(run.err)")
         let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect((plan?["deployments"] as? [[String: Any]])?.map { $0["name"] as? String } == ["crowd-density-demo"])

@@ -4,7 +4,8 @@ import GSSpec
 /// what needs it.
 enum DotRenderer {
     static func render(_ plan: Plan) -> String {
-        var out = "digraph plan {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", fontname=\"Helvetica\"];\n"
+        var out =
+            "digraph plan {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", fontname=\"Helvetica\"];\n"
         for (number, workflow) in plan.workflows.enumerated() {
             out += "  subgraph cluster_\(number) {\n    label=\(quote("workflow " + workflow.name));\n"
             for level in workflow.levels {
@@ -17,7 +18,8 @@ enum DotRenderer {
             for level in workflow.levels {
                 for task in level {
                     for need in task.needs {
-                        out += "    \(quote(workflow.name + "/" + need)) -> \(quote(workflow.name + "/" + task.name));\n"
+                        out +=
+                            "    \(quote(workflow.name + "/" + need)) -> \(quote(workflow.name + "/" + task.name));\n"
                     }
                 }
             }
@@ -32,7 +34,13 @@ enum DotRenderer {
     static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
-            if character == "\"" { out += "\\\"" } else if character == "\n" { out += "\\n" } else { out.append(character) }
+            if character == "\"" {
+                out += "\\\""
+            } else if character == "\n" {
+                out += "\\n"
+            } else {
+                out.append(character)
+            }
         }
         return out
     }

@@ -66,7 +66,10 @@ public enum PlanJSON {
             ],
             "batches": .array(
                 deployment.batches.map { batch in
-                    ["kind": .string(batch.kind.rawValue), "number": .int(batch.number), "hosts": .strings(batch.hosts)]
+                    [
+                        "kind": .string(batch.kind.rawValue), "number": .int(batch.number),
+                        "hosts": .strings(batch.hosts),
+                    ]
                 }),
             "trust": .strings(deployment.trust),
         ]
@@ -92,7 +95,10 @@ public enum PlanJSON {
             "device": .string(bundle.device),
             "models": .array(
                 bundle.models.map { model in
-                    ["model": .string(model.model), "precision": .string(model.precision.rawValue), "steps": .strings(model.steps)]
+                    [
+                        "model": .string(model.model), "precision": .string(model.precision.rawValue),
+                        "steps": .strings(model.steps),
+                    ]
                 }),
             "hosts": .strings(bundle.hosts),
             "deployments": .strings(bundle.deployments),

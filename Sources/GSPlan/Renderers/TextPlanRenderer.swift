@@ -8,12 +8,15 @@ struct TextPlanRenderer {
     init(color: Bool) { style = Style(enabled: color) }
 
     func render(_ plan: Plan) -> String {
-        var out = style.bold("plan:") + " \(count(plan.deployments.count, "deployment")), "
+        var out =
+            style.bold("plan:") + " \(count(plan.deployments.count, "deployment")), "
             + "\(count(plan.steps.count, "optimize step")), \(count(plan.bundles.count, "bundle")), "
             + "\(count(plan.hostCount, "host"))\n"
         let workflows = Dictionary(uniqueKeysWithValues: plan.workflows.map { ($0.name, $0) })
         for deployment in plan.deployments {
-            out += "\n" + style.bold("deployment \(deployment.name)") + style.dim("  (workflow \(deployment.workflow))") + "\n"
+            out +=
+                "\n" + style.bold("deployment \(deployment.name)") + style.dim("  (workflow \(deployment.workflow))")
+                + "\n"
             var tree = Tree()
             if let workflow = workflows[deployment.workflow] {
                 tree.open("tasks: \(count(workflow.taskCount, "task")) in \(count(workflow.levels.count, "level"))")
@@ -32,7 +35,9 @@ struct TextPlanRenderer {
             }
             tree.open("targets: \(count(deployment.targets.count, "host"))")
             for target in deployment.targets {
-                tree.leaf("\(style.cyan(target.host))  \(target.device)  \(style.dim(target.address))  bundle \(target.bundle)")
+                tree.leaf(
+                    "\(style.cyan(target.host))  \(target.device)  \(style.dim(target.address))  bundle \(target.bundle)"
+                )
             }
             tree.close()
             tree.open("rollout: \(rolloutSummary(deployment.rollout))")
@@ -47,7 +52,9 @@ struct TextPlanRenderer {
             out += "\n" + style.bold("optimize steps") + "\n"
             var tree = Tree()
             for step in plan.steps {
-                tree.leaf("\(step.model) @ \(step.device)  \(style.yellow(step.precision.rawValue))  \(style.dim("used by " + step.bundles.joined(separator: ", ")))")
+                tree.leaf(
+                    "\(step.model) @ \(step.device)  \(style.yellow(step.precision.rawValue))  \(style.dim("used by " + step.bundles.joined(separator: ", ")))"
+                )
             }
             out += tree.text
         }

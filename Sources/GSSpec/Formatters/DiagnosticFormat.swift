@@ -29,6 +29,7 @@ extension LintReport {
         let notes = diagnostics.count(of: .note)
         var parts = ["\(errors) error\(errors == 1 ? "" : "s")", "\(warnings) warning\(warnings == 1 ? "" : "s")"]
         if notes > 0 { parts.append("\(notes) note\(notes == 1 ? "" : "s")") }
-        return "\(parts.joined(separator: ", ")) in \(fileCount) file\(fileCount == 1 ? "" : "s") (\(documentCount) document\(documentCount == 1 ? "" : "s"))"
+        return
+            "\(parts.joined(separator: ", ")) in \(fileCount) file\(fileCount == 1 ? "" : "s") (\(documentCount) document\(documentCount == 1 ? "" : "s"))"
     }
 }

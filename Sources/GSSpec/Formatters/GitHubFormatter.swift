@@ -15,7 +15,8 @@ enum GitHubFormatter {
             let title = "\(d.code) \(DiagnosticCode(rawValue: d.code)?.title ?? "")"
             var message = d.message
             if let hint = d.hint { message += "\nhint: \(hint)" }
-            out += "::\(command) file=\(property(d.location.file)),line=\(d.location.line),col=\(d.location.column),title=\(property(title))::\(data(message))\n"
+            out +=
+                "::\(command) file=\(property(d.location.file)),line=\(d.location.line),col=\(d.location.column),title=\(property(title))::\(data(message))\n"
         }
         out += report.summary + "\n"
         return out

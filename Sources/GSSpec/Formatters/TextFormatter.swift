@@ -15,7 +15,8 @@ struct TextFormatter {
                 let number = String(diagnostic.location.line)
                 let gutter = String(repeating: " ", count: number.count)
                 out += style.dim(" \(number) | ") + line + "\n"
-                let caretPad = String(line.prefix(max(0, diagnostic.location.column - 1)).map { $0 == "\t" ? "\t" : " " })
+                let caretPad = String(
+                    line.prefix(max(0, diagnostic.location.column - 1)).map { $0 == "\t" ? "\t" : " " })
                 out += style.dim(" \(gutter) | ") + caretPad + colour(diagnostic.severity, "^") + "\n"
             }
             if let hint = diagnostic.hint { out += "  " + style.cyan("hint:") + " \(hint)\n" }
@@ -48,8 +49,11 @@ struct SourceCache {
         if lines[location.file] == nil {
             let bytes = (try? FileSystem.read(location.file, limit: 16 << 20)) ?? []
             // Findings about binary or unreadable files show no excerpt.
-            lines[location.file] = bytes.contains(0) ? [] : String(decoding: bytes, as: UTF8.self)
-                .split(separator: "\n", omittingEmptySubsequences: false)
+            lines[location.file] =
+                bytes.contains(0)
+                ? []
+                : String(decoding: bytes, as: UTF8.self)
+                    .split(separator: "\n", omittingEmptySubsequences: false)
         }
         guard let fileLines = lines[location.file], location.line >= 1, location.line <= fileLines.count
         else { return nil }

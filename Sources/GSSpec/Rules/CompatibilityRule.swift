@@ -23,36 +23,44 @@ struct CompatibilityRule: Rule {
                 if usable.isEmpty, !models.isEmpty {
                     let formats = Set(device.runtimes.map(\.format.rawValue)).sorted().joined(separator: ", ")
                     report(
-                        Diagnostic(.formatUnsupported, target.deviceLocation,
-                                   "device `\(device.name)` has no runtime that loads ONNX (it loads \(formats.isEmpty ? "nothing" : formats))",
-                                   hint: "add an onnxruntime, openvino or tensorrt runtime to the Device"))
+                        Diagnostic(
+                            .formatUnsupported, target.deviceLocation,
+                            "device `\(device.name)` has no runtime that loads ONNX (it loads \(formats.isEmpty ? "nothing" : formats))",
+                            hint: "add an onnxruntime, openvino or tensorrt runtime to the Device"))
                     continue
                 }
                 for model in models {
                     let (precision, location) = context.index.precision(
                         of: model, in: deployment, target: target.target)
                     if precision == .auto { continue }
-                    if precision.needs.contains(.int8), let spec = context.index.models[model], spec.calibration == nil {
+                    if precision.needs.contains(.int8), let spec = context.index.models[model], spec.calibration == nil
+                    {
                         report(
-                            Diagnostic(.calibrationMissing, location,
-                                       "\(precision.rawValue) for model `\(model)` needs calibration data, and its Model has none",
-                                       hint: "add `calibration: {data: ...}` to Model `\(model)`, or use fp16, fp32 or `auto`"))
+                            Diagnostic(
+                                .calibrationMissing, location,
+                                "\(precision.rawValue) for model `\(model)` needs calibration data, and its Model has none",
+                                hint: "add `calibration: {data: ...}` to Model `\(model)`, or use fp16, fp32 or `auto`")
+                        )
                     }
                     let runs = usable.filter { runtime in precision.needs.allSatisfy(runtime.precisions.contains) }
                     if runs.isEmpty {
                         let can = Set(usable.flatMap { $0.precisions.map(\.rawValue) }).sorted()
                         report(
-                            Diagnostic(.precisionUnsupported, location,
-                                       "no runtime of device `\(device.name)` runs \(precision.rawValue) (model `\(model)`, host `\(target.host.name)`)",
-                                       hint: "its runtimes run \(can.joined(separator: ", ")); choose one of those or `auto`"))
+                            Diagnostic(
+                                .precisionUnsupported, location,
+                                "no runtime of device `\(device.name)` runs \(precision.rawValue) (model `\(model)`, host `\(target.host.name)`)",
+                                hint: "its runtimes run \(can.joined(separator: ", ")); choose one of those or `auto`"))
                         continue
                     }
                     let reduced = precision.needs.filter { $0 != .fp32 }
-                    if !reduced.isEmpty, !runs.contains(where: { runtime in reduced.allSatisfy(runtime.fast.contains) }) {
+                    if !reduced.isEmpty, !runs.contains(where: { runtime in reduced.allSatisfy(runtime.fast.contains) })
+                    {
                         report(
-                            Diagnostic(.precisionSlow, location,
-                                       "device `\(device.name)` runs \(precision.rawValue) but not fast (model `\(model)`)",
-                                       hint: "no runtime lists it under `fast`; use `auto` to let the device measure, or fp32"))
+                            Diagnostic(
+                                .precisionSlow, location,
+                                "device `\(device.name)` runs \(precision.rawValue) but not fast (model `\(model)`)",
+                                hint: "no runtime lists it under `fast`; use `auto` to let the device measure, or fp32")
+                        )
                     }
                 }
             }

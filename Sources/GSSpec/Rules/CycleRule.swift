@@ -15,9 +15,10 @@ struct CycleRule: Rule {
             let names = path.map { workflow.tasks[$0].name.value }
             let from = workflow.tasks[path[0]]
             let location = from.needs.first { $0.value == names[1] }?.location ?? from.name.location
-            return Diagnostic(.cycle, location,
-                              "dependency cycle in workflow `\(workflow.name)`: \(names.joined(separator: " -> "))",
-                              hint: "remove one of these `needs` entries")
+            return Diagnostic(
+                .cycle, location,
+                "dependency cycle in workflow `\(workflow.name)`: \(names.joined(separator: " -> "))",
+                hint: "remove one of these `needs` entries")
         }
     }
 }

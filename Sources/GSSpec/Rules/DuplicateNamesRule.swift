@@ -26,8 +26,9 @@ struct DuplicateNamesRule: Rule {
         for name in names {
             if let earlier = first[name.value] {
                 findings.append(
-                    Diagnostic(.duplicateName, name.location, "\(what) `\(name.value)` is defined twice",
-                               hint: "the first is at \(earlier); rename or remove one"))
+                    Diagnostic(
+                        .duplicateName, name.location, "\(what) `\(name.value)` is defined twice",
+                        hint: "the first is at \(earlier); rename or remove one"))
             } else {
                 first[name.value] = name.location
             }

@@ -15,16 +15,18 @@ struct ReferencedFilesRule: Rule {
                     sources.append((model, path))
                 } else {
                     findings.append(
-                        Diagnostic(.missingFile, source.location, "model file `\(path)` does not exist",
-                                   hint: "fix `source` (relative to this file), or run `make models` for the large ones"))
+                        Diagnostic(
+                            .missingFile, source.location, "model file `\(path)` does not exist",
+                            hint: "fix `source` (relative to this file), or run `make models` for the large ones"))
                 }
             }
             for data in [model.calibration?.data, model.evaluation.data, model.evaluation.labels].compactMap({ $0 }) {
                 let path = FileSystem.resolve(data.value, relativeTo: model.meta.directory)
                 if !FileSystem.exists(path) {
                     findings.append(
-                        Diagnostic(.missingFile, data.location, "data `\(path)` does not exist",
-                                   hint: "paths are relative to the spec file"))
+                        Diagnostic(
+                            .missingFile, data.location, "data `\(path)` does not exist",
+                            hint: "paths are relative to the spec file"))
                 }
             }
         }
@@ -32,8 +34,9 @@ struct ReferencedFilesRule: Rule {
             for task in workflow.tasks {
                 for file in task.files where !FileSystem.exists(file.value) {
                     findings.append(
-                        Diagnostic(.missingFile, file.location, "task file `\(file.value)` does not exist",
-                                   hint: "paths are relative to the spec file"))
+                        Diagnostic(
+                            .missingFile, file.location, "task file `\(file.value)` does not exist",
+                            hint: "paths are relative to the spec file"))
                 }
             }
         }
@@ -48,9 +51,10 @@ struct ReferencedFilesRule: Rule {
             switch byPath[path] {
             case .success(let actual) where actual != expected.value:
                 findings.append(
-                    Diagnostic(.digestMismatch, expected.location,
-                               "`\(path)` has sha256 \(actual), not the one pinned here",
-                               hint: "if the new file is intended, pin `sha256: \(actual)`"))
+                    Diagnostic(
+                        .digestMismatch, expected.location,
+                        "`\(path)` has sha256 \(actual), not the one pinned here",
+                        hint: "if the new file is intended, pin `sha256: \(actual)`"))
             case .failure(let error):
                 findings.append(Diagnostic(.missingFile, expected.location, error.message))
             default: break

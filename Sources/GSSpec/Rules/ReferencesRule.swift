@@ -13,8 +13,9 @@ struct ReferencesRule: Rule {
             guard let reference, !names.contains(reference.value) else { return }
             let nearest = Suggest.nearest(to: reference.value, in: names)
             findings.append(
-                Diagnostic(.unknownReference, reference.location, "no \(kind) named `\(reference.value)`",
-                           hint: nearest.map { "did you mean `\($0)`?" } ?? hint(kind, names)))
+                Diagnostic(
+                    .unknownReference, reference.location, "no \(kind) named `\(reference.value)`",
+                    hint: nearest.map { "did you mean `\($0)`?" } ?? hint(kind, names)))
         }
         for host in context.specs.hosts { expect(host.device, "Device", in: index.devices.keys) }
         for workflow in context.specs.workflows {

@@ -13,9 +13,12 @@ struct RolloutRule: Rule {
                     if let first = firstTarget[host.name] {
                         if first != index {
                             findings.append(
-                                Diagnostic(.hostTargetedTwice, target.location,
-                                           "host `\(host.name)` is already a target of this deployment (target \(first + 1))",
-                                           hint: "a host runs one precision per deployment; narrow the selector or the host list"))
+                                Diagnostic(
+                                    .hostTargetedTwice, target.location,
+                                    "host `\(host.name)` is already a target of this deployment (target \(first + 1))",
+                                    hint:
+                                        "a host runs one precision per deployment; narrow the selector or the host list"
+                                ))
                         }
                     } else {
                         firstTarget[host.name] = index
@@ -27,15 +30,17 @@ struct RolloutRule: Rule {
             guard total > 0, let location = rollout.location else { continue }
             if rollout.canary > total {
                 findings.append(
-                    Diagnostic(.canaryTooLarge, location,
-                               "canary is \(rollout.canary) but the deployment reaches \(total) host\(total == 1 ? "" : "s")",
-                               hint: "use at most \(total) canary hosts"))
+                    Diagnostic(
+                        .canaryTooLarge, location,
+                        "canary is \(rollout.canary) but the deployment reaches \(total) host\(total == 1 ? "" : "s")",
+                        hint: "use at most \(total) canary hosts"))
             }
             if case .count(let count) = rollout.failureThreshold, count >= total {
                 findings.append(
-                    Diagnostic(.thresholdUnreachable, location,
-                               "failureThreshold \(count) is never exceeded with \(total) host\(total == 1 ? "" : "s"): the rollout would never halt",
-                               hint: "use a threshold below \(total), or a percentage"))
+                    Diagnostic(
+                        .thresholdUnreachable, location,
+                        "failureThreshold \(count) is never exceeded with \(total) host\(total == 1 ? "" : "s"): the rollout would never halt",
+                        hint: "use a threshold below \(total), or a percentage"))
             }
         }
         return findings

@@ -16,11 +16,12 @@ struct SelectorRule: Rule {
                 let known = Set(context.specs.hosts.flatMap { $0.meta.labels.map { "\($0.key)=\($0.value)" } })
                     .sorted()
                 findings.append(
-                    Diagnostic(.selectorMatchesNothing, target.location,
-                               "selector \(labels.joined(separator: ",")) matches no host",
-                               hint: known.isEmpty
-                                   ? "no Host has labels yet"
-                                   : "host labels in use: \(known.prefix(10).joined(separator: ", "))"))
+                    Diagnostic(
+                        .selectorMatchesNothing, target.location,
+                        "selector \(labels.joined(separator: ",")) matches no host",
+                        hint: known.isEmpty
+                            ? "no Host has labels yet"
+                            : "host labels in use: \(known.prefix(10).joined(separator: ", "))"))
             }
         }
         return findings

@@ -11,15 +11,17 @@ struct TaskRequirementsRule: Rule {
             for task in workflow.tasks {
                 if let uses = task.uses, uses.needsModel, task.model == nil {
                     findings.append(
-                        Diagnostic(.taskNeedsModel, task.name.location,
-                                   "task `\(task.name.value)` uses `\(uses.rawValue)` but names no model",
-                                   hint: "add `model:` with the name of a Model"))
+                        Diagnostic(
+                            .taskNeedsModel, task.name.location,
+                            "task `\(task.name.value)` uses `\(uses.rawValue)` but names no model",
+                            hint: "add `model:` with the name of a Model"))
                 }
                 if task.mode == .job, task.output == .stream {
                     findings.append(
-                        Diagnostic(.streamFromJob, task.outputLocation ?? task.name.location,
-                                   "job `\(task.name.value)` cannot hand a stream to other tasks; it exits when done",
-                                   hint: "make it `mode: service`, or hand results over with `output: files`"))
+                        Diagnostic(
+                            .streamFromJob, task.outputLocation ?? task.name.location,
+                            "job `\(task.name.value)` cannot hand a stream to other tasks; it exits when done",
+                            hint: "make it `mode: service`, or hand results over with `output: files`"))
                 }
                 // A task may probe its own port; two tasks may not listen on one.
                 var own: Set<Int> = []
@@ -29,9 +31,10 @@ struct TaskRequirementsRule: Rule {
                 for port in listened where own.insert(port.value).inserted {
                     if let other = ports[port.value] {
                         findings.append(
-                            Diagnostic(.portConflict, port.location,
-                                       "port \(port.value) of task `\(task.name.value)` is also used by task `\(other.task)` in workflow `\(workflow.name)`",
-                                       hint: "give each service its own port (the other is at \(other.location))"))
+                            Diagnostic(
+                                .portConflict, port.location,
+                                "port \(port.value) of task `\(task.name.value)` is also used by task `\(other.task)` in workflow `\(workflow.name)`",
+                                hint: "give each service its own port (the other is at \(other.location))"))
                     } else {
                         ports[port.value] = (task.name.value, port.location)
                     }

@@ -14,8 +14,9 @@ struct TrustKeysRule: Rule {
                     _ = try Ed25519PublicKey.load(path: key.value)
                 } catch {
                     findings.append(
-                        Diagnostic(.invalidKey, key.location, "trusted key `\(key.value)`: \(error.message)",
-                                   hint: error.hint ?? "create one with `gsctl keygen`"))
+                        Diagnostic(
+                            .invalidKey, key.location, "trusted key `\(key.value)`: \(error.message)",
+                            hint: error.hint ?? "create one with `gsctl keygen`"))
                 }
             }
         }

@@ -12,11 +12,13 @@ struct UnusedObjectsRule: Rule {
             .union(specs.deployments.flatMap { $0.targets.compactMap { $0.device?.value } })
         var findings: [Diagnostic] = []
         for model in specs.models where !usedModels.contains(model.name) {
-            findings.append(Diagnostic(.unusedObject, model.meta.name.location, "no workflow runs model `\(model.name)`"))
+            findings.append(
+                Diagnostic(.unusedObject, model.meta.name.location, "no workflow runs model `\(model.name)`"))
         }
         for workflow in specs.workflows where !deployed.contains(workflow.name) {
             findings.append(
-                Diagnostic(.unusedObject, workflow.meta.name.location, "no deployment runs workflow `\(workflow.name)`"))
+                Diagnostic(.unusedObject, workflow.meta.name.location, "no deployment runs workflow `\(workflow.name)`")
+            )
         }
         for device in specs.devices where !usedDevices.contains(device.name) {
             findings.append(Diagnostic(.unusedObject, device.meta.name.location, "no host is device `\(device.name)`"))

@@ -29,7 +29,9 @@ public enum JSONSchemaExport {
             "required": ["apiVersion", "kind", "metadata", "spec"],
             "additionalProperties": false,
             "properties": [
-                "apiVersion": ["const": .string(Envelope.apiVersion), "description": .string("always \(Envelope.apiVersion)")],
+                "apiVersion": [
+                    "const": .string(Envelope.apiVersion), "description": .string("always \(Envelope.apiVersion)"),
+                ],
                 "kind": ["enum": .strings(Kind.words), "description": "what this document describes"],
                 "metadata": ["$ref": "#/definitions/ObjectMeta"],
                 "spec": ["type": "object", "description": "the kind's fields"],
@@ -54,7 +56,7 @@ public enum JSONSchemaExport {
             case .object(let object): add(object)
             case .array(let item, _, _): visit(item)
             case .map(_, let values): visit(values)
-            case .oneOf(let options): options.forEach { visit($0) }
+            case .oneOf(let options): for option in options { visit(option) }
             default: break
             }
         }

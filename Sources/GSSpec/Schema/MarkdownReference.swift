@@ -25,17 +25,24 @@ public enum MarkdownReference {
     }
 
     static func table(_ object: ObjectSchema, prefix: String) -> String {
-        var out = "`\(prefix)`: \(object.summary).\n\n| field | type | required | default | meaning |\n|---|---|---|---|---|\n"
+        var out =
+            "`\(prefix)`: \(object.summary).\n\n| field | type | required | default | meaning |\n|---|---|---|---|---|\n"
         for property in object.properties {
             let required = property.required ? "yes" : ""
-            out += "| `\(property.name)` | \(typeName(property.schema)) | \(required) | \(property.defaultValue.map { "`\($0)`" } ?? "") | \(property.summary) |\n"
+            out +=
+                "| `\(property.name)` | \(typeName(property.schema)) | \(required) | \(property.defaultValue.map { "`\($0)`" } ?? "") | \(property.summary) |\n"
         }
         var rules: [String] = []
-        for group in object.exclusive { rules.append("at most one of " + group.map { "`\($0)`" }.joined(separator: ", ")) }
-        for group in object.requireOne { rules.append("at least one of " + group.map { "`\($0)`" }.joined(separator: ", ")) }
+        for group in object.exclusive {
+            rules.append("at most one of " + group.map { "`\($0)`" }.joined(separator: ", "))
+        }
+        for group in object.requireOne {
+            rules.append("at least one of " + group.map { "`\($0)`" }.joined(separator: ", "))
+        }
         for condition in object.conditions {
-            rules.append("when `\(condition.key)` is \(condition.values.map { "`\($0)`" }.joined(separator: " or ")): "
-                + condition.requires.map { "`\($0)`" }.joined(separator: ", ") + " required")
+            rules.append(
+                "when `\(condition.key)` is \(condition.values.map { "`\($0)`" }.joined(separator: " or ")): "
+                    + condition.requires.map { "`\($0)`" }.joined(separator: ", ") + " required")
         }
         if !rules.isEmpty { out += "\nAlso: " + rules.joined(separator: "; ") + ".\n" }
         return out + "\n"

@@ -23,9 +23,15 @@ enum ModelSchema {
         "Preprocess", "how images become input tensors",
         [
             Property("resize", .object(resize), "resize to the input size"),
-            Property("scale", .number(minimum: 0, maximum: nil), default: "1", "multiply pixel values first (1/255 = 0.00392156862745098)"),
-            Property("mean", .array(.number(minimum: nil, maximum: nil), minItems: 1), "per-channel mean, subtracted after scaling"),
-            Property("std", .array(.number(minimum: 0, maximum: nil), minItems: 1), "per-channel standard deviation, divided by"),
+            Property(
+                "scale", .number(minimum: 0, maximum: nil), default: "1",
+                "multiply pixel values first (1/255 = 0.00392156862745098)"),
+            Property(
+                "mean", .array(.number(minimum: nil, maximum: nil), minItems: 1),
+                "per-channel mean, subtracted after scaling"),
+            Property(
+                "std", .array(.number(minimum: 0, maximum: nil), minItems: 1),
+                "per-channel standard deviation, divided by"),
             Property("channelOrder", .oneOf(ChannelOrder.words), default: "rgb", "channel order the model expects"),
         ])
 

@@ -24,7 +24,8 @@ enum WorkflowSchema {
         [
             Property("http", .object(http), "HTTP probe"),
             Property("exec", command, "command that must exit 0"),
-            Property("initialDelaySeconds", .number(minimum: 0, maximum: nil), default: "0", "wait before the first probe"),
+            Property(
+                "initialDelaySeconds", .number(minimum: 0, maximum: nil), default: "0", "wait before the first probe"),
             Property("periodSeconds", .number(minimum: 0.1, maximum: nil), default: "5", "between probes"),
             Property("timeoutSeconds", .number(minimum: 0.1, maximum: nil), default: "2", "per probe"),
             Property("failureThreshold", .positiveInteger, default: "3", "failed probes before unhealthy"),
@@ -36,7 +37,8 @@ enum WorkflowSchema {
             Property(
                 "policy", .oneOf(RestartPolicy.words), default: "always for services, on-failure for jobs",
                 "when to restart"),
-            Property("backoffSeconds", .number(minimum: 0, maximum: nil), default: "1", "first delay, doubled each time"),
+            Property(
+                "backoffSeconds", .number(minimum: 0, maximum: nil), default: "1", "first delay, doubled each time"),
             Property("maxBackoffSeconds", .number(minimum: 0, maximum: nil), default: "60", "longest delay"),
             Property("maxRestarts", .nonNegativeInteger, "give up after this many (unset: never)"),
         ])
@@ -54,13 +56,18 @@ enum WorkflowSchema {
             Property("name", .text(.name), required: true, "unique within the workflow"),
             Property("uses", .oneOf(TaskKind.words), required: true, "what the task does"),
             Property("model", .text(.name), "the Model it runs (detect and classify need one)"),
-            Property("mode", .oneOf(TaskMode.words), default: "service", "service (kept running) or job (runs to completion)"),
+            Property(
+                "mode", .oneOf(TaskMode.words), default: "service", "service (kept running) or job (runs to completion)"
+            ),
             Property("command", command, required: true, "program to run, relative to the bundle's files"),
             Property("args", .array(.text), "arguments after the command"),
             Property("env", .map(keys: StringRule(format: .label), values: .text), "environment variables"),
-            Property("needs", .list(.text(.name)), "tasks that must be ready first; their outputs are this task's inputs"),
+            Property(
+                "needs", .list(.text(.name)), "tasks that must be ready first; their outputs are this task's inputs"),
             Property("params", .any, "task parameters, passed as JSON"),
-            Property("output", .oneOf(Handoff.words), default: "stream for services, files for jobs", "how results reach the tasks that need it"),
+            Property(
+                "output", .oneOf(Handoff.words), default: "stream for services, files for jobs",
+                "how results reach the tasks that need it"),
             Property("port", .integer(minimum: 1, maximum: 65535), "port the service listens on"),
             Property("files", .list(.text(.path)), "program files shipped in the bundle, relative to this file"),
             Property("environment", .text(.name), "runtime environment the task runs in"),

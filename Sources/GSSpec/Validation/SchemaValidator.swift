@@ -13,33 +13,39 @@ public struct SchemaValidator {
     @discardableResult
     public mutating func validateDocument(_ root: YAMLNode) -> Kind? {
         guard case .mapping = root.value else {
-            report(.wrongType, root.mark, "a spec document must be a mapping, found \(root.kindName)",
-                   hint: "start with `apiVersion: \(Envelope.apiVersion)` and `kind:`")
+            report(
+                .wrongType, root.mark, "a spec document must be a mapping, found \(root.kindName)",
+                hint: "start with `apiVersion: \(Envelope.apiVersion)` and `kind:`")
             return nil
         }
         var kind: Kind?
         if let kindNode = root["kind"], let text = kindNode.scalar {
             kind = Kind(rawValue: text)
             if kind == nil {
-                report(.unknownKind, kindNode.mark, "unknown kind `\(text)`",
-                       hint: hintFor(text, among: Kind.words))
+                report(
+                    .unknownKind, kindNode.mark, "unknown kind `\(text)`",
+                    hint: hintFor(text, among: Kind.words))
             }
         } else if let kindNode = root["kind"] {
-            report(.unknownKind, kindNode.mark, "`kind` must be text, found \(kindNode.kindName)",
-                   hint: "one of \(Kind.words.joined(separator: ", "))")
+            report(
+                .unknownKind, kindNode.mark, "`kind` must be text, found \(kindNode.kindName)",
+                hint: "one of \(Kind.words.joined(separator: ", "))")
         } else {
-            report(.unknownKind, root.mark, "document has no `kind`",
-                   hint: "add `kind:` with one of \(Kind.words.joined(separator: ", "))")
+            report(
+                .unknownKind, root.mark, "document has no `kind`",
+                hint: "add `kind:` with one of \(Kind.words.joined(separator: ", "))")
         }
         if let versionNode = root["apiVersion"] {
             if versionNode.scalar != Envelope.apiVersion {
                 let shown = versionNode.scalar.map { "`\($0)`" } ?? versionNode.kindName
-                report(.apiVersion, versionNode.mark, "unknown apiVersion \(shown)",
-                       hint: "gsctl reads `apiVersion: \(Envelope.apiVersion)`")
+                report(
+                    .apiVersion, versionNode.mark, "unknown apiVersion \(shown)",
+                    hint: "gsctl reads `apiVersion: \(Envelope.apiVersion)`")
             }
         } else {
-            report(.apiVersion, root.mark, "document has no `apiVersion`",
-                   hint: "add `apiVersion: \(Envelope.apiVersion)`")
+            report(
+                .apiVersion, root.mark, "document has no `apiVersion`",
+                hint: "add `apiVersion: \(Envelope.apiVersion)`")
         }
         // Envelope keys already reported above are skipped; the rest is checked as usual.
         let document = Envelope.document(kind)
@@ -72,20 +78,23 @@ public struct SchemaValidator {
         }
         if let allowed = rule.allowed {
             guard allowed.contains(text) else {
-                report(.notAllowed, node.mark, "\(name(path)) cannot be `\(text)`",
-                       hint: hintFor(text, among: allowed))
+                report(
+                    .notAllowed, node.mark, "\(name(path)) cannot be `\(text)`",
+                    hint: hintFor(text, among: allowed))
                 return
             }
             return
         }
         if style == .plain, node.tag == nil, ScalarResolution.yaml11NonString(text) {
-            report(.implicitType, node.mark,
-                   "\(name(path)) `\(text)` is unquoted: YAML tools read it as \(reading(text)), not text",
-                   hint: "quote it: \"\(text)\"")
+            report(
+                .implicitType, node.mark,
+                "\(name(path)) `\(text)` is unquoted: YAML tools read it as \(reading(text)), not text",
+                hint: "quote it: \"\(text)\"")
         }
         if let format = rule.format, !format.accepts(text) {
-            report(.invalidValue, node.mark, "\(name(path)) `\(text)` is not valid: \(format.explanation)",
-                   hint: formatHint(format, text))
+            report(
+                .invalidValue, node.mark, "\(name(path)) `\(text)` is not valid: \(format.explanation)",
+                hint: formatHint(format, text))
         }
     }
 
@@ -101,7 +110,8 @@ public struct SchemaValidator {
             return wrongType(node, expected: "a number", path: path)
         }
         guard value.isFinite else {
-            report(.invalidValue, node.mark, "\(name(path)) must be a finite number", hint: "write a number such as 0.5")
+            report(
+                .invalidValue, node.mark, "\(name(path)) must be a finite number", hint: "write a number such as 0.5")
             return
         }
         checkRange(node, value, minimum, maximum, path: path)
@@ -110,11 +120,13 @@ public struct SchemaValidator {
     mutating func checkRange(_ node: YAMLNode, _ value: Double, _ minimum: Double?, _ maximum: Double?, path: String) {
         let shown = node.scalar ?? ""
         if let minimum, value < minimum {
-            report(.invalidValue, node.mark, "\(name(path)) is \(shown), below the minimum \(JSONValue.format(minimum))",
-                   hint: rangeHint(minimum, maximum))
+            report(
+                .invalidValue, node.mark, "\(name(path)) is \(shown), below the minimum \(JSONValue.format(minimum))",
+                hint: rangeHint(minimum, maximum))
         } else if let maximum, value > maximum {
-            report(.invalidValue, node.mark, "\(name(path)) is \(shown), above the maximum \(JSONValue.format(maximum))",
-                   hint: rangeHint(minimum, maximum))
+            report(
+                .invalidValue, node.mark, "\(name(path)) is \(shown), above the maximum \(JSONValue.format(maximum))",
+                hint: rangeHint(minimum, maximum))
         }
     }
 
@@ -124,9 +136,10 @@ public struct SchemaValidator {
         }
         if case .bool = ScalarResolution.core(text) { return }
         if let value = ScalarResolution.yaml11Bool(text) {
-            report(.yaml11Bool, node.mark,
-                   "`\(text)` is a boolean only in YAML 1.1; YAML 1.2 tools read it as text",
-                   hint: "write `\(value)`")
+            report(
+                .yaml11Bool, node.mark,
+                "`\(text)` is a boolean only in YAML 1.1; YAML 1.2 tools read it as text",
+                hint: "write `\(value)`")
             return
         }
         wrongType(node, expected: "true or false", path: path)
@@ -137,18 +150,20 @@ public struct SchemaValidator {
             return wrongType(node, expected: Schema.array(item).expectation, path: path)
         }
         if items.count < minItems {
-            report(.invalidValue, node.mark,
-                   "\(name(path)) needs at least \(minItems) item\(minItems == 1 ? "" : "s")",
-                   hint: items.isEmpty ? "add an item or remove the key" : "add items")
+            report(
+                .invalidValue, node.mark,
+                "\(name(path)) needs at least \(minItems) item\(minItems == 1 ? "" : "s")",
+                hint: items.isEmpty ? "add an item or remove the key" : "add items")
         }
         var seen: [String: Mark] = [:]
         for (index, element) in items.enumerated() {
             check(element, item, path: "\(path)[\(index)]")
             if unique, let text = element.scalar {
                 if let first = seen[text] {
-                    report(.duplicateItem, element.mark,
-                           "`\(text)` appears twice in \(name(path)) (first at line \(first.line))",
-                           hint: "remove the second one")
+                    report(
+                        .duplicateItem, element.mark,
+                        "`\(text)` appears twice in \(name(path)) (first at line \(first.line))",
+                        hint: "remove the second one")
                 } else {
                     seen[text] = element.mark
                 }
@@ -169,9 +184,10 @@ public struct SchemaValidator {
             if skip.contains(key) { continue }
             guard let property = object.property(key) else {
                 let suggestion = Suggest.nearest(to: key, in: object.properties.map(\.name))
-                report(.unknownKey, pair.key.mark, "unknown key `\(key)` in \(where_(path, object))",
-                       hint: suggestion.map { "did you mean `\($0)`?" }
-                           ?? "allowed: \(object.properties.map(\.name).joined(separator: ", "))")
+                report(
+                    .unknownKey, pair.key.mark, "unknown key `\(key)` in \(where_(path, object))",
+                    hint: suggestion.map { "did you mean `\($0)`?" }
+                        ?? "allowed: \(object.properties.map(\.name).joined(separator: ", "))")
                 continue
             }
             if skipSpec, key == "spec" { continue }
@@ -180,29 +196,33 @@ public struct SchemaValidator {
         for property in object.properties
         where property.required && !present.contains(property.name) && !skip.contains(property.name) {
             if skipSpec, property.name == "spec" { continue }
-            report(.missingField, node.mark, "\(where_(path, object)) is missing `\(property.name)`",
-                   hint: "add `\(property.name):` (\(property.summary))")
+            report(
+                .missingField, node.mark, "\(where_(path, object)) is missing `\(property.name)`",
+                hint: "add `\(property.name):` (\(property.summary))")
         }
         for group in object.exclusive {
             let given = group.filter(present.contains)
             if given.count > 1, let second = pairs.first(where: { $0.key.scalar == given[1] }) {
-                report(.invalidValue, second.key.mark,
-                       "give either \(group.map { "`\($0)`" }.joined(separator: " or ")) in \(where_(path, object)), not both",
-                       hint: "remove `\(given[1])` or `\(given[0])`")
+                report(
+                    .invalidValue, second.key.mark,
+                    "give either \(group.map { "`\($0)`" }.joined(separator: " or ")) in \(where_(path, object)), not both",
+                    hint: "remove `\(given[1])` or `\(given[0])`")
             }
         }
         for group in object.requireOne where !group.contains(where: present.contains) {
-            report(.missingField, node.mark,
-                   "\(where_(path, object)) needs \(group.map { "`\($0)`" }.joined(separator: " or "))",
-                   hint: "add one of them")
+            report(
+                .missingField, node.mark,
+                "\(where_(path, object)) needs \(group.map { "`\($0)`" }.joined(separator: " or "))",
+                hint: "add one of them")
         }
         for condition in object.conditions {
             let value = node[condition.key]?.scalar ?? object.property(condition.key)?.defaultValue
             guard let value, condition.values.contains(value) else { continue }
             for field in condition.requires where !present.contains(field) {
-                report(.missingField, node.mark,
-                       "\(where_(path, object)) with \(condition.key) `\(value)` is missing `\(field)`",
-                       hint: "add `\(field):` (\(object.property(field)?.summary ?? field))")
+                report(
+                    .missingField, node.mark,
+                    "\(where_(path, object)) with \(condition.key) `\(value)` is missing `\(field)`",
+                    hint: "add `\(field):` (\(object.property(field)?.summary ?? field))")
             }
         }
     }
@@ -214,8 +234,9 @@ public struct SchemaValidator {
         for pair in pairs {
             guard let key = pair.key.scalar else { continue }
             if let format = keys.format, !format.accepts(key) {
-                report(.invalidValue, pair.key.mark, "key `\(key)` in \(name(path)) is not valid: \(format.explanation)",
-                       hint: "rename the key")
+                report(
+                    .invalidValue, pair.key.mark, "key `\(key)` in \(name(path)) is not valid: \(format.explanation)",
+                    hint: "rename the key")
             }
             check(pair.value, values, path: join(path, key))
         }
@@ -273,8 +294,9 @@ public struct SchemaValidator {
 
     mutating func report(_ code: DiagnosticCode, _ mark: Mark, _ message: String, hint: String?) {
         diagnostics.append(
-            Diagnostic(code, SourceLocation(file: file, line: Int(mark.line), column: Int(mark.column)),
-                       message, hint: hint))
+            Diagnostic(
+                code, SourceLocation(file: file, line: Int(mark.line), column: Int(mark.column)),
+                message, hint: hint))
     }
 
     mutating func wrongType(_ node: YAMLNode, expected: String, path: String) {
@@ -302,7 +324,10 @@ public struct SchemaValidator {
         if hint == nil {
             switch node.value {
             case .sequence: hint = "write a single value, not a list"
-            case .mapping: hint = expected.hasPrefix("a list") ? "write a list: `[a, b]` or one `- item` per line" : "write a single value, not a mapping"
+            case .mapping:
+                hint =
+                    expected.hasPrefix("a list")
+                    ? "write a list: `[a, b]` or one `- item` per line" : "write a single value, not a mapping"
             case .scalar(let text, _):
                 if expected.hasPrefix("a list") {
                     hint = "write a list: `[\(text)]`"
@@ -347,7 +372,8 @@ public struct SchemaValidator {
             let fixed = String(text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
             return StringFormat.name.accepts(fixed) ? "try `\(fixed)`" : "use \(format.explanation)"
         case .pinnedPackage:
-            return "pin it: `\(text.split(separator: "=").first ?? "")==VERSION` (hosts install offline from a wheelhouse)"
+            return
+                "pin it: `\(text.split(separator: "=").first ?? "")==VERSION` (hosts install offline from a wheelhouse)"
         case .sha256:
             return "run `sha256sum` on the file and paste the 64-digit digest"
         default:

@@ -30,7 +30,8 @@ public enum YAMLLoader {
         let bytes: [UInt8]
         let shownPath = path == "-" ? "<stdin>" : path
         do {
-            bytes = try path == "-"
+            bytes =
+                try path == "-"
                 ? FileSystem.readStandardInput(limit: limits.maxFileBytes)
                 : FileSystem.read(path, limit: limits.maxFileBytes)
         } catch {
@@ -45,8 +46,9 @@ public enum YAMLLoader {
     public static func load(bytes: [UInt8], path: String, limits: LoadLimits = LoadLimits()) -> LoadedFile {
         var builder = TreeBuilder(path: path, limits: limits)
         if let problem = binaryProblem(bytes) {
-            builder.report(.notText, Mark(line: 1, column: 1), problem,
-                           hint: "gsctl reads YAML specs; keep other files out of the spec paths")
+            builder.report(
+                .notText, Mark(line: 1, column: 1), problem,
+                hint: "gsctl reads YAML specs; keep other files out of the spec paths")
             return builder.finish()
         }
         builder.parse(bytes)
@@ -95,8 +97,9 @@ private struct TreeBuilder {
 
     mutating func report(_ code: DiagnosticCode, _ mark: Mark, _ message: String, hint: String? = nil) {
         diagnostics.append(
-            Diagnostic(code, SourceLocation(file: path, line: Int(mark.line), column: Int(mark.column)),
-                       message, hint: hint))
+            Diagnostic(
+                code, SourceLocation(file: path, line: Int(mark.line), column: Int(mark.column)),
+                message, hint: hint))
     }
 
     func finish() -> LoadedFile {
@@ -146,8 +149,9 @@ private struct TreeBuilder {
             if parser.problem_value >= 0 {
                 message += " (0x\(String(parser.problem_value, radix: 16, uppercase: true)))"
             }
-            report(.notText, Mark(line: line, column: column), message,
-                   hint: "save the file as UTF-8 text")
+            report(
+                .notText, Mark(line: line, column: column), message,
+                hint: "save the file as UTF-8 text")
             return
         }
         var message = problem
@@ -199,8 +203,9 @@ private struct TreeBuilder {
         case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
             if skippedDepth > 0 || stack.count >= limits.maxDepth {
                 if skippedDepth == 0 {
-                    report(.tooDeep, mark, "nesting deeper than \(limits.maxDepth) levels",
-                           hint: "specs need only a few levels; flatten this value")
+                    report(
+                        .tooDeep, mark, "nesting deeper than \(limits.maxDepth) levels",
+                        hint: "specs need only a few levels; flatten this value")
                 }
                 skippedDepth += 1
                 return
@@ -219,16 +224,20 @@ private struct TreeBuilder {
                 return
             }
             guard let frame = stack.popLast() else { return }
-            let node = frame.isMapping ? finishMapping(frame) : YAMLNode(
-                .sequence(frame.children), mark: frame.mark, tag: frame.tag, weight: frame.weight)
+            let node =
+                frame.isMapping
+                ? finishMapping(frame)
+                : YAMLNode(
+                    .sequence(frame.children), mark: frame.mark, tag: frame.tag, weight: frame.weight)
             if let anchor = frame.anchor { anchors[anchor] = node }
             add(node)
         case YAML_SCALAR_EVENT:
             if skippedDepth > 0 { return }
             let scalar = event.data.scalar
-            let text = scalar.value.map {
-                String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self)
-            } ?? ""
+            let text =
+                scalar.value.map {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self)
+                } ?? ""
             let style: ScalarStyle
             switch scalar.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -244,17 +253,19 @@ private struct TreeBuilder {
             if skippedDepth > 0 { return }
             let name = Self.text(event.data.alias.anchor) ?? ""
             guard var target = anchors[name] else {
-                report(.yamlSyntax, mark, "alias `*\(name)` names no anchor defined before it",
-                       hint: "define `&\(name)` earlier in the same document")
+                report(
+                    .yamlSyntax, mark, "alias `*\(name)` names no anchor defined before it",
+                    hint: "define `&\(name)` earlier in the same document")
                 add(YAMLNode(.scalar("", .plain), mark: mark))
                 return
             }
             aliasBudget -= target.weight
             if aliasBudget < 0 {
                 if !aliasReported {
-                    report(.aliasBomb, mark,
-                           "aliases in this document expand to more than \(limits.maxAliasExpansion) nodes",
-                           hint: "an alias that repeats aliases grows exponentially; write the values out")
+                    report(
+                        .aliasBomb, mark,
+                        "aliases in this document expand to more than \(limits.maxAliasExpansion) nodes",
+                        hint: "an alias that repeats aliases grows exponentially; write the values out")
                     aliasReported = true
                 }
                 add(YAMLNode(.scalar("", .plain), mark: mark))
@@ -280,8 +291,9 @@ private struct TreeBuilder {
             let value = frame.children[index + 1]
             index += 2
             guard let name = key.scalar else {
-                report(.unsupportedYAML, key.mark, "a \(key.kindName.dropFirst(2)) used as a mapping key",
-                       hint: "spec keys are plain names")
+                report(
+                    .unsupportedYAML, key.mark, "a \(key.kindName.dropFirst(2)) used as a mapping key",
+                    hint: "spec keys are plain names")
                 continue
             }
             if name == "<<", case .scalar(_, .plain) = key.value {
@@ -289,9 +301,10 @@ private struct TreeBuilder {
                 continue
             }
             if let first = seen[name] {
-                report(.duplicateKey, key.mark,
-                       "duplicate key `\(name)` (first at line \(first.line), column \(first.column))",
-                       hint: "remove one; YAML tools disagree on which of the two wins")
+                report(
+                    .duplicateKey, key.mark,
+                    "duplicate key `\(name)` (first at line \(first.line), column \(first.column))",
+                    hint: "remove one; YAML tools disagree on which of the two wins")
                 continue
             }
             seen[name] = key.mark
@@ -322,8 +335,9 @@ private struct TreeBuilder {
             }
             return result
         case .scalar:
-            report(.unsupportedYAML, value.mark, "`<<` merges mappings, not \(value.kindName)",
-                   hint: "write `<<: *anchor` with an anchor on a mapping")
+            report(
+                .unsupportedYAML, value.mark, "`<<` merges mappings, not \(value.kindName)",
+                hint: "write `<<: *anchor` with an anchor on a mapping")
             return []
         }
     }
