@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         .target(name: "GSCore", dependencies: ["CCrypto"]),
         .target(name: "GSSpec", dependencies: ["GSCore", "CYAML"]),
@@ -31,9 +32,9 @@ let package = Package(
             name: "GSSpecTests", dependencies: ["GSSpec"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "GSPlanTests", dependencies: ["GSPlan", "GSSpec"],
+            name: "GSPlanTests", dependencies: ["GSPlan", "GSSpec", "CPNG"],
             resources: [.copy("Golden"), .copy("Fixtures")]),
-        .testTarget(name: "GsctlTests", dependencies: ["GSCore"]),
+        .testTarget(name: "GsctlTests", dependencies: ["gsctl", "GSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -63,7 +63,14 @@ struct TextPlanRenderer {
             var tree = Tree()
             for bundle in plan.bundles {
                 tree.open(style.cyan(bundle.id))
-                let models = bundle.models.map { "\($0.model) \($0.precision.rawValue)" }
+                let models = bundle.models.map { model in
+                    var text = "\(model.model) \(model.precision.rawValue)"
+                    if model.precision == .auto {
+                        let candidates = model.steps.compactMap { $0.split(separator: "/").last }
+                        text += " (\(candidates.joined(separator: ", ")))"
+                    }
+                    return text
+                }
                 tree.leaf("models: \(models.isEmpty ? "none" : models.joined(separator: ", "))")
                 tree.leaf("hosts: \(bundle.hosts.joined(separator: ", "))")
                 tree.close()
