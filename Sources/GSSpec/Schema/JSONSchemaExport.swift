@@ -102,7 +102,7 @@ public enum JSONSchemaExport {
             var result: [String: JSONValue] = ["type": "string"]
             if let allowed = rule.allowed {
                 result["enum"] = .strings(allowed)
-            } else {
+            } else if !rule.allowEmpty {
                 result["minLength"] = 1
             }
             if let format = rule.format { result["pattern"] = .string(format.pattern) }

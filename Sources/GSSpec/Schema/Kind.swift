@@ -36,7 +36,7 @@ public enum Envelope {
                 "labels", .map(keys: StringRule(format: .label), values: .text(.label)),
                 "key/value labels that Deployment selectors match"),
             Property(
-                "annotations", .map(keys: StringRule(format: .label), values: .text),
+                "annotations", .map(keys: StringRule(format: .label), values: .anyText),
                 "free-form notes for people and tools; gsctl ignores them"),
         ])
 

@@ -45,6 +45,8 @@ public indirect enum Schema: Sendable {
     }
 
     public static let text = Schema.string(StringRule())
+    /// Text that may be empty (environment values, annotations).
+    public static let anyText = Schema.string(StringRule(allowEmpty: true))
     public static func text(_ format: StringFormat) -> Schema { .string(StringRule(format: format)) }
     public static func oneOf(_ values: [String]) -> Schema { .string(StringRule(allowed: values)) }
     public static let positiveInteger = Schema.integer(minimum: 1, maximum: nil)
@@ -58,10 +60,14 @@ public indirect enum Schema: Sendable {
 public struct StringRule: Sendable {
     public var allowed: [String]?
     public var format: StringFormat?
+    /// Whether `""` is a value (an environment variable set to nothing); otherwise an empty
+    /// string is a finding, as it almost always is a value left out.
+    public var allowEmpty: Bool
 
-    public init(allowed: [String]? = nil, format: StringFormat? = nil) {
+    public init(allowed: [String]? = nil, format: StringFormat? = nil, allowEmpty: Bool = false) {
         self.allowed = allowed
         self.format = format
+        self.allowEmpty = allowEmpty
     }
 }
 

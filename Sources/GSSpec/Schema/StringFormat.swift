@@ -73,22 +73,35 @@ public enum StringFormat: String, Sendable, CaseIterable {
             return !bytes.isEmpty
                 && bytes.allSatisfy { Self.alnum($0) || $0 == 45 || $0 == 46 || $0 == 58 || $0 == 91 || $0 == 93 }
         case .percent:
-            guard bytes.last == 37, let value = Int(text.dropLast()) else { return false }
-            return (0...100).contains(value) && text.dropLast().utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+            // 0-100 without leading zeros, as the JSON Schema pattern says.
+            let digits = text.utf8.dropLast()
+            guard bytes.last == 37, (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                digits.count == 1 || digits.first != 48, let value = Int(text.dropLast())
+            else { return false }
+            return value <= 100
         case .pinnedPackage:
             let parts = text.split(separator: "=", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[1].isEmpty, let name = parts[0].utf8.first,
-                let version = parts[2].utf8.first, Self.alnum(name), Self.alnum(version)
+            guard parts.count == 3, parts[1].isEmpty, let version = parts[2].utf8.first, Self.alnum(version),
+                parts[2].utf8.allSatisfy(Self.versionByte)
             else { return false }
-            return parts[0].utf8.allSatisfy(Self.packageNameByte) && parts[2].utf8.allSatisfy(Self.versionByte)
+            // name, then optional `[extra,extra]` at the end of it.
+            var name = parts[0].utf8[...]
+            if name.last == 93 {
+                guard let open = name.firstIndex(of: 91) else { return false }
+                let extras = name[name.index(after: open)..<name.index(before: name.endIndex)]
+                guard !extras.isEmpty, extras.allSatisfy({ Self.nameByte($0) || $0 == 44 }) else { return false }
+                name = name[..<open]
+            }
+            guard let first = name.first, Self.alnum(first) else { return false }
+            return name.allSatisfy(Self.nameByte)
         case .urlPath:
-            return bytes.first == 47 && !bytes.contains { $0 <= 32 }
+            return bytes.first == 47 && !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 32 }
         }
     }
 
-    /// Letters, digits, `-._` and the `[extra,extra]` brackets of a requirement name.
-    private static func packageNameByte(_ byte: UInt8) -> Bool {
-        alnum(byte) || byte == 45 || byte == 46 || byte == 95 || byte == 91 || byte == 93 || byte == 44
+    /// Letters, digits and `-._` of a requirement name or extra.
+    private static func nameByte(_ byte: UInt8) -> Bool {
+        alnum(byte) || byte == 45 || byte == 46 || byte == 95
     }
 
     /// Letters, digits and `-.+!_` of a version.

@@ -61,7 +61,7 @@ enum WorkflowSchema {
             ),
             Property("command", command, required: true, "program to run, relative to the bundle's files"),
             Property("args", .array(.text), "arguments after the command"),
-            Property("env", .map(keys: StringRule(format: .label), values: .text), "environment variables"),
+            Property("env", .map(keys: StringRule(format: .label), values: .anyText), "environment variables"),
             Property(
                 "needs", .list(.text(.name)), "tasks that must be ready first; their outputs are this task's inputs"),
             Property("params", .any, "task parameters, passed as JSON"),

@@ -85,6 +85,10 @@ public struct SchemaValidator {
             }
             return
         }
+        if text.isEmpty, !rule.allowEmpty {
+            report(.invalidValue, node.mark, "\(name(path)) is empty", hint: "give a value or remove the key")
+            return
+        }
         if style == .plain, node.tag == nil, ScalarResolution.yaml11NonString(text) {
             report(
                 .implicitType, node.mark,
