@@ -18,7 +18,7 @@ public enum Planner {
             else { continue }
             workflowNames.insert(workflowName)
             var targets: [PlannedTarget] = []
-            for target in index.targetHosts(of: deployment, among: specs.hosts) {
+            for target in index.targetHosts(of: deployment) {
                 guard let device = target.device else { continue }
                 var models: [BundleModel] = []
                 for modelName in workflow.modelNames {

@@ -15,10 +15,18 @@ public struct TargetHost: Sendable {
 extension SpecIndex {
     /// Hosts of one target, by name order; names that match no Host are left out (the
     /// reference rule reports them).
-    public func hosts(of target: Target, among all: [Host]) -> [Host] {
+    public func hosts(of target: Target) -> [Host] {
         if let selector = target.selector {
-            return all.filter { host in selector.allSatisfy { host.meta.labels[$0.key] == $0.value } }
-                .sorted { $0.name < $1.name }
+            guard !selector.isEmpty else { return sortedHosts }
+            // Start from the label with the fewest hosts, keep those matching the rest.
+            var smallest: [Host]?
+            for (key, value) in selector {
+                let list = hostsByLabel[key]?[value] ?? []
+                if smallest == nil || list.count < smallest?.count ?? 0 { smallest = list }
+            }
+            guard let candidates = smallest else { return [] }
+            if selector.count == 1 { return candidates }
+            return candidates.filter { host in selector.allSatisfy { host.meta.labels[$0.key] == $0.value } }
         }
         var seen: Set<String> = []
         return target.hosts.compactMap { hosts[$0.value] }.filter { seen.insert($0.name).inserted }
@@ -26,11 +34,11 @@ extension SpecIndex {
     }
 
     /// Every host a Deployment reaches, first target winning when two reach one host.
-    public func targetHosts(of deployment: Deployment, among all: [Host]) -> [TargetHost] {
+    public func targetHosts(of deployment: Deployment) -> [TargetHost] {
         var seen: Set<String> = []
         var result: [TargetHost] = []
         for (index, target) in deployment.targets.enumerated() {
-            for host in self.hosts(of: target, among: all) where seen.insert(host.name).inserted {
+            for host in self.hosts(of: target) where seen.insert(host.name).inserted {
                 let deviceName = target.device?.value ?? host.device?.value
                 let location = target.device?.location ?? host.device?.location ?? host.meta.document
                 result.append(

@@ -38,11 +38,22 @@ public struct SpecIndex: Sendable {
     public let hosts: [String: Host]
     public let models: [String: Model]
     public let workflows: [String: Workflow]
+    /// Every host, by name.
+    public let sortedHosts: [Host]
+    /// `key -> value -> hosts with that label`, each list sorted by name: selectors resolve
+    /// from the smallest list instead of scanning every host for every target.
+    let hostsByLabel: [String: [String: [Host]]]
 
     init(_ set: SpecSet) {
         devices = Dictionary(set.devices.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         hosts = Dictionary(set.hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         models = Dictionary(set.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         workflows = Dictionary(set.workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        sortedHosts = hosts.values.sorted { $0.name < $1.name }
+        var byLabel: [String: [String: [Host]]] = [:]
+        for host in sortedHosts {
+            for (key, value) in host.meta.labels { byLabel[key, default: [:]][value, default: []].append(host) }
+        }
+        hostsByLabel = byLabel
     }
 }

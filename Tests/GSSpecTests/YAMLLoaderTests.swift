@@ -67,6 +67,37 @@ import Testing
         #expect(d == .literal && text == "text\n")
     }
 
+    @Test func aliasBudgetIsPerFileNotPerDocument() {
+        // 50 documents each expanding to about 12,000 nodes: fine alone, over the budget together.
+        var text = ""
+        let ten = { (name: String) in "[" + Array(repeating: "*\(name)", count: 10).joined(separator: ", ") + "]" }
+        for _ in 0..<50 {
+            text += "---\na: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b \(ten("a"))\nc: &c \(ten("b"))\nd: \(ten("c"))\n"
+        }
+        #expect(load(String(text.split(separator: "---").last ?? "")).diagnostics.isEmpty)
+        let file = load(text)
+        #expect(file.diagnostics.map(\.code) == ["GS105"])
+        #expect(file.diagnostics.first?.message.contains("in this file") == true)
+    }
+
+    @Test func aliasesOfLongTextCountTheirBytes() {
+        // Found by the fuzzer: 8,800 aliases of a 30 KB key made 268 MB of messages.
+        let key = String(repeating: "k", count: 30_000)
+        let text = "x: &r [\(key)]\ny: [" + Array(repeating: "*r", count: 200).joined(separator: ", ") + "]\n"
+        let file = load(text)
+        #expect(file.diagnostics.map(\.code) == ["GS105"])
+    }
+
+    @Test func longUserTextIsClippedInMessages() throws {
+        let key = String(repeating: "q", count: 500)
+        let report = SpecLoader.load(
+            bytes: Array("apiVersion: gs.ai/v1\nkind: Device\nmetadata: {name: d}\nspec: {\(key): 1}\n".utf8),
+            path: "long.yaml")
+        let finding = try #require(report.diagnostics.first { $0.code == "GS202" })
+        #expect(finding.message.count < 200)
+        #expect(finding.message.contains("…"))
+    }
+
     @Test func utf16WithAByteOrderMarkIsText() {
         var bytes: [UInt8] = [0xFF, 0xFE]
         for unit in "a: é\n".utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
@@ -88,6 +119,17 @@ import Testing
     func theseAreTextEverywhere(text: String) {
         #expect(!ScalarResolution.yaml11NonString(text))
         #expect(ScalarResolution.core(text) == .string)
+    }
+
+    @Test func integersNeverTrapAndHaveOneSign() {
+        // Found by the fuzzer: `-0x-8000000000000000` negated Int.min and trapped.
+        #expect(ScalarResolution.core("-0x-8000000000000000") == .string)
+        #expect(ScalarResolution.core("0x-5") == .string)
+        #expect(ScalarResolution.core("0x+5") == .string)
+        #expect(ScalarResolution.core("-9223372036854775808") == .int(Int.min))
+        // Too large for an integer: the YAML 1.2 core schema reads it as a float.
+        #expect(ScalarResolution.core("9223372036854775808") == .float(9_223_372_036_854_775_808))
+        #expect(ScalarResolution.core("-0o1000000000000000000000") == .int(Int.min))
     }
 
     @Test func coreSchemaTypes() {

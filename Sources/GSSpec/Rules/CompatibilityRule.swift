@@ -17,7 +17,7 @@ struct CompatibilityRule: Rule {
         for deployment in context.specs.deployments {
             guard let workflow = deployment.workflow.flatMap({ context.index.workflows[$0.value] }) else { continue }
             let models = workflow.modelNames
-            for target in context.index.targetHosts(of: deployment, among: context.specs.hosts) {
+            for target in context.index.targetHosts(of: deployment) {
                 guard let device = target.device else { continue }
                 let usable = device.runtimes.filter { $0.format.deliverable }
                 if usable.isEmpty, !models.isEmpty {

@@ -9,7 +9,7 @@ struct RolloutRule: Rule {
         for deployment in context.specs.deployments {
             var firstTarget: [String: Int] = [:]
             for (index, target) in deployment.targets.enumerated() {
-                for host in context.index.hosts(of: target, among: context.specs.hosts) {
+                for host in context.index.hosts(of: target) {
                     if let first = firstTarget[host.name] {
                         if first != index {
                             findings.append(

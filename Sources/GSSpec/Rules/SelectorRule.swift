@@ -7,14 +7,14 @@ struct SelectorRule: Rule {
 
     func check(_ context: RuleContext) -> [Diagnostic] {
         var findings: [Diagnostic] = []
+        // Built once: the labels hosts have, for the hint.
+        let known = Set(context.specs.hosts.flatMap { $0.meta.labels.map { "\($0.key)=\($0.value)" } }).sorted()
         for deployment in context.specs.deployments {
             for target in deployment.targets {
                 guard let selector = target.selector,
-                    context.index.hosts(of: target, among: context.specs.hosts).isEmpty
+                    context.index.hosts(of: target).isEmpty
                 else { continue }
                 let labels = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                let known = Set(context.specs.hosts.flatMap { $0.meta.labels.map { "\($0.key)=\($0.value)" } })
-                    .sorted()
                 findings.append(
                     Diagnostic(
                         .selectorMatchesNothing, target.location,

@@ -23,7 +23,7 @@ public struct SchemaValidator {
             kind = Kind(rawValue: text)
             if kind == nil {
                 report(
-                    .unknownKind, kindNode.mark, "unknown kind `\(text)`",
+                    .unknownKind, kindNode.mark, "unknown kind `\(clip(text))`",
                     hint: hintFor(text, among: Kind.words))
             }
         } else if let kindNode = root["kind"] {
@@ -79,7 +79,7 @@ public struct SchemaValidator {
         if let allowed = rule.allowed {
             guard allowed.contains(text) else {
                 report(
-                    .notAllowed, node.mark, "\(name(path)) cannot be `\(text)`",
+                    .notAllowed, node.mark, "\(name(path)) cannot be `\(clip(text))`",
                     hint: hintFor(text, among: allowed))
                 return
             }
@@ -92,12 +92,12 @@ public struct SchemaValidator {
         if style == .plain, node.tag == nil, ScalarResolution.yaml11NonString(text) {
             report(
                 .implicitType, node.mark,
-                "\(name(path)) `\(text)` is unquoted: YAML tools read it as \(reading(text)), not text",
-                hint: "quote it: \"\(text)\"")
+                "\(name(path)) `\(clip(text))` is unquoted: YAML tools read it as \(reading(text)), not text",
+                hint: "quote it: \"\(clip(text))\"")
         }
         if let format = rule.format, !format.accepts(text) {
             report(
-                .invalidValue, node.mark, "\(name(path)) `\(text)` is not valid: \(format.explanation)",
+                .invalidValue, node.mark, "\(name(path)) `\(clip(text))` is not valid: \(format.explanation)",
                 hint: formatHint(format, text))
         }
     }
@@ -142,7 +142,7 @@ public struct SchemaValidator {
         if let value = ScalarResolution.yaml11Bool(text) {
             report(
                 .yaml11Bool, node.mark,
-                "`\(text)` is a boolean only in YAML 1.1; YAML 1.2 tools read it as text",
+                "`\(clip(text))` is a boolean only in YAML 1.1; YAML 1.2 tools read it as text",
                 hint: "write `\(value)`")
             return
         }
@@ -166,7 +166,7 @@ public struct SchemaValidator {
                 if let first = seen[text] {
                     report(
                         .duplicateItem, element.mark,
-                        "`\(text)` appears twice in \(name(path)) (first at line \(first.line))",
+                        "`\(clip(text))` appears twice in \(name(path)) (first at line \(first.line))",
                         hint: "remove the second one")
                 } else {
                     seen[text] = element.mark
@@ -189,7 +189,7 @@ public struct SchemaValidator {
             guard let property = object.property(key) else {
                 let suggestion = Suggest.nearest(to: key, in: object.properties.map(\.name))
                 report(
-                    .unknownKey, pair.key.mark, "unknown key `\(key)` in \(where_(path, object))",
+                    .unknownKey, pair.key.mark, "unknown key `\(clip(key))` in \(where_(path, object))",
                     hint: suggestion.map { "did you mean `\($0)`?" }
                         ?? "allowed: \(object.properties.map(\.name).joined(separator: ", "))")
                 continue
@@ -239,7 +239,8 @@ public struct SchemaValidator {
             guard let key = pair.key.scalar else { continue }
             if let format = keys.format, !format.accepts(key) {
                 report(
-                    .invalidValue, pair.key.mark, "key `\(key)` in \(name(path)) is not valid: \(format.explanation)",
+                    .invalidValue, pair.key.mark,
+                    "key `\(clip(key))` in \(name(path)) is not valid: \(format.explanation)",
                     hint: "rename the key")
             }
             check(pair.value, values, path: join(path, key))
@@ -311,15 +312,15 @@ public struct SchemaValidator {
             if style == .plain, node.tag == nil {
                 switch ScalarResolution.core(text) {
                 case .null: found = "nothing (null)"
-                case .bool: found = "the boolean `\(text)`"
-                case .int, .float: found = "the number `\(text)`"
-                case .string: found = "the text `\(text)`"
+                case .bool: found = "the boolean `\(clip(text))`"
+                case .int, .float: found = "the number `\(clip(text))`"
+                case .string: found = "the text `\(clip(text))`"
                 }
             } else {
-                found = "the quoted text `\(text)`"
+                found = "the quoted text `\(clip(text))`"
                 let reading = ScalarResolution.core(text)
                 if expected.hasPrefix("an integer") || expected.hasPrefix("a number") || expected.hasPrefix("true") {
-                    if reading != .string && reading != .null { hint = "remove the quotes: \(text)" }
+                    if reading != .string && reading != .null { hint = "remove the quotes: \(clip(text))" }
                 }
             }
         case .sequence: found = "a list"
@@ -334,7 +335,7 @@ public struct SchemaValidator {
                     ? "write a list: `[a, b]` or one `- item` per line" : "write a single value, not a mapping"
             case .scalar(let text, _):
                 if expected.hasPrefix("a list") {
-                    hint = "write a list: `[\(text)]`"
+                    hint = "write a list: `[\(clip(text))]`"
                 } else if expected.hasPrefix("a mapping") {
                     hint = "write `key: value` pairs under it"
                 } else if found.hasPrefix("nothing") {
@@ -353,7 +354,7 @@ public struct SchemaValidator {
         path.isEmpty ? "the document" : "`\(path)` (\(object.name))"
     }
 
-    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    func join(_ path: String, _ key: String) -> String { path.isEmpty ? clip(key) : "\(path).\(clip(key))" }
 
     func hintFor(_ text: String, among allowed: [String]) -> String {
         let list = "allowed: \(allowed.joined(separator: ", "))"

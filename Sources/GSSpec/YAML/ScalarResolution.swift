@@ -126,7 +126,8 @@ public enum ScalarResolution {
         }
     }
 
-    /// Decimal, `0o` octal and `0x` hex integers with an optional sign.
+    /// Decimal, `0o` octal and `0x` hex integers with an optional sign in front (one sign,
+    /// digits only after the prefix); values outside Int's range are text, never a trap.
     static func integer(_ text: String) -> Int? {
         var body = Substring(text)
         var negative = false
@@ -134,19 +135,27 @@ public enum ScalarResolution {
             negative = body.hasPrefix("-")
             body = body.dropFirst()
         }
-        guard !body.isEmpty else { return nil }
-        let value: Int?
+        var radix = 10
         if body.hasPrefix("0x") {
-            value = Int(body.dropFirst(2), radix: 16)
+            radix = 16
+            body = body.dropFirst(2)
         } else if body.hasPrefix("0o") {
-            value = Int(body.dropFirst(2), radix: 8)
-        } else if body.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-            value = Int(body)
-        } else {
-            value = nil
+            radix = 8
+            body = body.dropFirst(2)
         }
-        guard let value else { return nil }
-        return negative ? -value : value
+        guard !body.isEmpty,
+            body.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || (radix == 16 && Self.isHexLetter($0)) }),
+            let magnitude = UInt64(body, radix: radix)
+        else { return nil }
+        if negative {
+            if magnitude == UInt64(Int.max) + 1 { return Int.min }
+            return magnitude <= UInt64(Int.max) ? -Int(magnitude) : nil
+        }
+        return magnitude <= UInt64(Int.max) ? Int(magnitude) : nil
+    }
+
+    private static func isHexLetter(_ byte: UInt8) -> Bool {
+        (byte >= 97 && byte <= 102) || (byte >= 65 && byte <= 70)
     }
 
     /// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`

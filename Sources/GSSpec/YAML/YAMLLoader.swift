@@ -5,7 +5,8 @@ import GSCore
 public struct LoadLimits: Sendable {
     /// Deepest nesting of mappings and lists; specs need a handful of levels.
     public var maxDepth = 64
-    /// Nodes that aliases may add per document (the "billion laughs" bound).
+    /// Nodes that aliases may add per file (the "billion laughs" bound); a scalar counts
+    /// one node per 16 bytes of text, so aliases of long strings are bounded too.
     public var maxAliasExpansion = 100_000
     /// Bytes per file; the Kubernetes API server refuses objects far smaller.
     public var maxFileBytes = 16 << 20
@@ -93,6 +94,8 @@ private struct TreeBuilder {
     init(path: String, limits: LoadLimits) {
         self.path = path
         self.limits = limits
+        // One budget for the whole file: many documents must not multiply it.
+        aliasBudget = limits.maxAliasExpansion
     }
 
     mutating func report(_ code: DiagnosticCode, _ mark: Mark, _ message: String, hint: String? = nil) {
@@ -192,8 +195,6 @@ private struct TreeBuilder {
             stack.removeAll()
             anchors.removeAll()
             root = nil
-            aliasBudget = limits.maxAliasExpansion
-            aliasReported = false
             skippedDepth = 0
         case YAML_DOCUMENT_END_EVENT:
             if let root {
@@ -246,7 +247,8 @@ private struct TreeBuilder {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            let node = YAMLNode(.scalar(text, style), mark: mark, tag: Self.text(scalar.tag))
+            let node = YAMLNode(
+                .scalar(text, style), mark: mark, tag: Self.text(scalar.tag), weight: 1 + scalar.length / 16)
             if let anchor = Self.text(scalar.anchor) { anchors[anchor] = node }
             add(node)
         case YAML_ALIAS_EVENT:
@@ -254,8 +256,8 @@ private struct TreeBuilder {
             let name = Self.text(event.data.alias.anchor) ?? ""
             guard var target = anchors[name] else {
                 report(
-                    .yamlSyntax, mark, "alias `*\(name)` names no anchor defined before it",
-                    hint: "define `&\(name)` earlier in the same document")
+                    .yamlSyntax, mark, "alias `*\(clip(name))` names no anchor defined before it",
+                    hint: "define `&\(clip(name))` earlier in the same document")
                 add(YAMLNode(.scalar("", .plain), mark: mark))
                 return
             }
@@ -264,7 +266,7 @@ private struct TreeBuilder {
                 if !aliasReported {
                     report(
                         .aliasBomb, mark,
-                        "aliases in this document expand to more than \(limits.maxAliasExpansion) nodes",
+                        "aliases in this file expand to more than \(limits.maxAliasExpansion) nodes",
                         hint: "an alias that repeats aliases grows exponentially; write the values out")
                     aliasReported = true
                 }
@@ -303,7 +305,7 @@ private struct TreeBuilder {
             if let first = seen[name] {
                 report(
                     .duplicateKey, key.mark,
-                    "duplicate key `\(name)` (first at line \(first.line), column \(first.column))",
+                    "duplicate key `\(clip(name))` (first at line \(first.line), column \(first.column))",
                     hint: "remove one; YAML tools disagree on which of the two wins")
                 continue
             }
