@@ -80,6 +80,13 @@ public indirect enum JSONValue: Hashable, Sendable {
     }
 
     static func writeString(_ value: String, into out: inout String) {
+        // Most strings need no escaping: append them whole.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F }) {
+            out.append("\"")
+            out.append(value)
+            out.append("\"")
+            return
+        }
         out.append("\"")
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -29,7 +29,9 @@ public enum Linter {
     public static func lint(_ loaded: LoadResult, options: LintOptions = LintOptions()) -> LintReport {
         let context = RuleContext(specs: loaded.specs, checkFiles: options.checkFiles)
         var diagnostics = loaded.diagnostics
-        for rule in Rules.all { diagnostics += rule.check(context) }
+        // Rules are pure and the findings are sorted below, so they run on every core.
+        let rules = Rules.all
+        for findings in parallelMap(rules.count, { rules[$0].check(context) }) { diagnostics += findings }
         diagnostics.sort(by: Diagnostic.ordered)
         return LintReport(diagnostics: diagnostics, specs: loaded.specs)
     }

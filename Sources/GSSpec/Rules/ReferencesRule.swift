@@ -19,8 +19,8 @@ struct ReferencesRule: Rule {
         }
         for host in context.specs.hosts { expect(host.device, "Device", in: index.devices.keys) }
         for workflow in context.specs.workflows {
-            let taskNames = workflow.tasks.map(\.name.value)
-            let environmentNames = workflow.environments.map(\.name.value)
+            let taskNames = Set(workflow.tasks.map(\.name.value))
+            let environmentNames = Set(workflow.environments.map(\.name.value))
             for task in workflow.tasks {
                 expect(task.model, "Model", in: index.models.keys)
                 expect(task.environment, "environment in workflow `\(workflow.name)`", in: environmentNames)
