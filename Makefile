@@ -11,16 +11,18 @@ DEMO := .demo
 DEB_PACKAGES := pkg-config libyaml-dev libarchive-dev libssl-dev libpng-dev libturbojpeg0-dev \
 	chromium opencv-doc fonts-dejavu-core
 
-.PHONY: all build test demo lint deps models install bench fuzz clean
+ORACLE := .venv-oracle
+
+.PHONY: all build test demo lint deps models oracle install bench fuzz clean
 
 all: build
 
 build: deps
 	$(SWIFT) build -c release --product gsctl
 
-test: deps models
+test: deps models oracle
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	GSCTL_PYTHON=$(CURDIR)/$(ORACLE)/bin/python $(SWIFT) test
 	bash Fuzz/run.sh --build-only
 
 demo: build models
@@ -49,6 +51,14 @@ deps:
 models:
 	bash scripts/fetch-models.sh
 
+# Python with onnxruntime, onnx, numpy and Pillow: the reference the tests compare against.
+oracle: $(ORACLE)/.installed
+
+$(ORACLE)/.installed: Tests/oracle/requirements.txt
+	python3 -m venv $(ORACLE)
+	$(ORACLE)/bin/pip install --quiet --disable-pip-version-check -r Tests/oracle/requirements.txt
+	touch $@
+
 install: build
 	install -D -m 0755 $(GSCTL) $(DESTDIR)$(PREFIX)/bin/gsctl
 
@@ -59,4 +69,4 @@ fuzz:
 	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf .build Fuzz/.build $(DEMO) Bundles/*.html
+	rm -rf .build Fuzz/.build $(DEMO) $(ORACLE) Bundles/*.html

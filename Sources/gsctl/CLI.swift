@@ -6,6 +6,9 @@ enum CLI {
         LintCommand.spec,
         PlanCommand.spec,
         SchemaCommand.spec,
+        ModelCommand.spec,
+        KeygenCommand.spec,
+        BundleCommand.spec,
         VersionCommand.spec,
     ]
 

@@ -1,0 +1,8 @@
+/// Every graph pass by name; pipelines name passes, and this is the only list of them.
+public enum PassRegistry {
+    public static let all: [any GraphPass] = []
+
+    public static func pass(named name: String) -> (any GraphPass)? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,2 @@
+// Placeholder until the test target has its first real file; delete it then.
+import Testing
