@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "GSExecTests", dependencies: ["GSExec", "ONNX", "GSCore"], exclude: ["oracle"]),
         .testTarget(name: "GSDataTests", dependencies: ["GSData", "GSExec", "GSCore"]),
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),
-        .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "ONNX", "GSCore"]),
+        .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "GSData", "ONNX", "GSCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

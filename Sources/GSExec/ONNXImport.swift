@@ -28,8 +28,17 @@ public enum ONNXImport {
     }
 
     static func valueInfo(_ proto: ValueInfoProto) -> ValueInfo {
-        let shape = proto.tensorType?.shape.map { $0.dim.map { $0.fixed.map(Int.init) } }
-        return ValueInfo(name: proto.name, elementType: proto.tensorType?.elemType, shape: shape)
+        // Plain loops: the closure form of this crashed Swift 6.3.1's optimizer in release.
+        guard let tensorType = proto.tensorType else { return ValueInfo(name: proto.name) }
+        var shape: [Int?]?
+        if let dims = tensorType.shape?.dim {
+            var values: [Int?] = []
+            for dim in dims {
+                if let fixed = dim.fixed { values.append(Int(fixed)) } else { values.append(nil) }
+            }
+            shape = values
+        }
+        return ValueInfo(name: proto.name, elementType: tensorType.elemType, shape: shape)
     }
 
     static func node(_ proto: NodeProto) throws -> ExecNode {

@@ -43,7 +43,7 @@ public enum Shapes {
     /// A possibly negative axis made positive, checked against the rank.
     public static func axis(_ axis: Int, rank: Int) throws -> Int {
         let normalized = axis < 0 ? axis + rank : axis
-        guard normalized >= 0, normalized < max(rank, 1) else {
+        guard normalized >= 0, normalized < rank else {
             throw ExecError("axis \(axis) is out of range for rank \(rank)")
         }
         return normalized

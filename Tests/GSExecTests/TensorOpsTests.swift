@@ -68,6 +68,8 @@ import Testing
                 "delta cannot be zero"
             ),
             ("TopK", [Tensor(shape: [3], floats: [1, 2, 3]), .init(shape: [1], int64s: [4])], "outside 0...3"),
+            ("Squeeze", [Tensor(shape: [], floats: [1]), .init(shape: [1], int64s: [0])], "out of range for rank 0"),
+            ("Split", [Tensor(shape: [], floats: [1])], "cannot split a scalar"),
         ] as [(String, [Tensor], String)])
     func badInputsAreErrorsNamingTheNode(op: String, inputs: [Tensor], message: String) throws {
         let names = inputs.indices.map { "in\($0)" }

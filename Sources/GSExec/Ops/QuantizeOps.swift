@@ -32,6 +32,7 @@ struct QuantizationLayout {
             throw ExecError(
                 "scale must be a scalar or a 1-D tensor (blocked quantization is not supported), got \(scale.shape)")
         }
+        guard !shape.isEmpty else { throw ExecError("a scalar cannot take per-axis scales \(scale.shape)") }
         let axis = try Shapes.axis(axis, rank: shape.count)
         guard shape[axis] == scale.count else {
             throw ExecError("scale has \(scale.count) values but axis \(axis) of \(shape) has \(shape[axis])")
@@ -65,15 +66,16 @@ func zeroPoints(_ tensor: Tensor?, count: Int) throws -> [Int32] {
     }
 }
 
-/// Quantizes `values` (one scale and zero point per channel) into integers in `range`,
-/// rounding half to even (or, to match onnxruntime 1.20 on float16 inputs, toward zero).
+/// Quantizes `values` (one scale and zero point per channel) into one byte per element
+/// (uint8, or int8 as its bit pattern) in `storage`'s type, rounding half to even or, to
+/// match onnxruntime 1.20 on float16 inputs, toward zero. Concrete loops over unsafe
+/// buffers: QDQ graphs run this on every activation.
 func quantize(
-    _ values: [Float], scales: [Float], zeroPoints: [Int32], layout: QuantizationLayout, range: ClosedRange<Int32>,
-    rounding: FloatingPointRoundingRule = .toNearestOrEven
-) -> [Int32] {
-    var out = [Int32](repeating: 0, count: values.count)
+    _ values: [Float], scales: [Float], zeroPoints: [Int32], layout: QuantizationLayout, into storage: Tensor.Storage,
+    range: ClosedRange<Int32>, truncate: Bool = false
+) -> Tensor.Storage {
     values.withUnsafeBufferPointer { source in
-        out.withUnsafeMutableBufferPointer { target in
+        storage.makeLike(count: values.count) { target in
             guard let s = source.baseAddress, let t = target.baseAddress else { return }
             for o in 0..<layout.outer {
                 for c in 0..<layout.channels {
@@ -82,21 +84,28 @@ func quantize(
                     let low = Float(range.lowerBound - zero)
                     let high = Float(range.upperBound - zero)
                     let base = (o * layout.channels + c) * layout.inner
-                    for i in base..<(base + layout.inner) {
-                        let scaled = s[i] / scale
-                        // MLAS turns NaN into the lowest value; everything else clamps first.
-                        guard !scaled.isNaN else {
-                            t[i] = range.lowerBound
-                            continue
+                    let x = s + base
+                    let y = t + base
+                    // Clamp first, as MLAS does; NaN fails `>` and becomes the lowest value.
+                    if truncate {
+                        for i in 0..<layout.inner {
+                            let scaled = x[i] / scale
+                            let clamped = min(scaled > low ? scaled : low, high)
+                            let q = Int32(clamped.rounded(.towardZero)) &+ zero
+                            y.storeBytes(of: UInt8(truncatingIfNeeded: q), toByteOffset: i, as: UInt8.self)
                         }
-                        let clamped = min(max(scaled, low), high)
-                        t[i] = Int32(clamped.rounded(rounding)) + zero
+                    } else {
+                        for i in 0..<layout.inner {
+                            let scaled = x[i] / scale
+                            let clamped = min(scaled > low ? scaled : low, high)
+                            let q = Int32(clamped.rounded(.toNearestOrEven)) &+ zero
+                            y.storeBytes(of: UInt8(truncatingIfNeeded: q), toByteOffset: i, as: UInt8.self)
+                        }
                     }
                 }
             }
         }
     }
-    return out
 }
 
 /// QuantizeLinear: float or float16 in; uint8 out unless the zero point (or, opset 21,
@@ -135,12 +144,11 @@ struct QuantizeLinearKernel: Kernel {
             throw ExecError(
                 "QuantizeLinear supports uint8 and int8 zero points, got \(zero?.dataType.description ?? "?")")
         }
-        let range: ClosedRange<Int32> = signed ? -128...127 : 0...255
-        let rounding: FloatingPointRoundingRule = if case .float16 = x.storage { .towardZero } else { .toNearestOrEven }
-        let q = quantize(
-            x.floatValues, scales: scale.floatValues, zeroPoints: zeros, layout: layout, range: range,
-            rounding: rounding)
-        let storage: Tensor.Storage = signed ? .int8(q.map { Int8($0) }) : .uint8(q.map { UInt8($0) })
+        let truncate = if case .float16 = x.storage { true } else { false }
+        let values: [Float] = if case .float(let v) = x.storage { v } else { x.floatValues }
+        let storage = quantize(
+            values, scales: scale.floatValues, zeroPoints: zeros, layout: layout,
+            into: signed ? .int8([]) : .uint8([]), range: signed ? -128...127 : 0...255, truncate: truncate)
         return [Tensor(shape: x.shape, storage: storage)]
     }
 }
@@ -161,26 +169,50 @@ struct DequantizeLinearKernel: Kernel {
         if let zero, !zero.storage.sameType(as: x.storage) {
             throw ExecError("zero point type \(zero.dataType) differs from input type \(x.dataType)")
         }
-        let values: [Int32]
         switch x.storage {
-        case .uint8(let v): values = v.map { Int32($0) }
-        case .int8(let v): values = v.map { Int32($0) }
-        case .int32(let v): values = v
+        case .uint8, .int8, .int32: break
         default: throw ExecError("DequantizeLinear does not support \(x.dataType) input")
         }
         let layout = try QuantizationLayout(shape: x.shape, scale: scale, axis: axis)
         let zeros = try zeroPoints(zero, count: layout.channels)
         let scales = scale.floatValues
-        var out = [Float](repeating: 0, count: values.count)
-        for o in 0..<layout.outer {
-            for c in 0..<layout.channels {
-                let base = (o * layout.channels + c) * layout.inner
-                for i in base..<(base + layout.inner) {
-                    out[i] = Float(values[i] &- zeros[c]) * scales[c]
+        var out = [Float](repeating: 0, count: x.count)
+        try x.storage.withRawBytes { source in
+            try out.withUnsafeMutableBufferPointer { target in
+                guard let s = source.baseAddress, let t = target.baseAddress else { return }
+                for o in 0..<layout.outer {
+                    for c in 0..<layout.channels {
+                        let base = (o * layout.channels + c) * layout.inner
+                        try Self.dequantize(
+                            s, x.storage, from: base, count: layout.inner, zero: zeros[c], scale: scales[c],
+                            into: t + base)
+                    }
                 }
             }
         }
+        if case .float = scale.storage { return [Tensor(shape: x.shape, storage: .float(out))] }
         return [Tensor.fromFloats(out, shape: x.shape, like: scale.storage)]
+    }
+
+    /// `Float(Int32(q) - zero) * scale` for `count` elements from `first`: one concrete loop
+    /// per input type.
+    static func dequantize(
+        _ source: UnsafeRawPointer, _ storage: Tensor.Storage, from first: Int, count: Int, zero: Int32, scale: Float,
+        into y: UnsafeMutablePointer<Float>
+    ) throws {
+        switch storage {
+        case .uint8:
+            let x = source.assumingMemoryBound(to: UInt8.self) + first
+            for i in 0..<count { y[i] = Float(Int32(x[i]) &- zero) * scale }
+        case .int8:
+            let x = source.assumingMemoryBound(to: Int8.self) + first
+            for i in 0..<count { y[i] = Float(Int32(x[i]) &- zero) * scale }
+        case .int32:
+            let x = source.assumingMemoryBound(to: Int32.self) + first
+            for i in 0..<count { y[i] = Float(x[i] &- zero) * scale }
+        default:
+            throw ExecError("DequantizeLinear does not support \(storage.typeName) input")
+        }
     }
 }
 
@@ -202,9 +234,10 @@ struct DynamicQuantizeLinearKernel: Kernel {
         let initial = 0 - low / scale
         let zero = Int32(max(0, min(255, initial)).rounded(.toNearestOrEven))
         let layout = try QuantizationLayout(shape: x.shape, scale: Tensor(shape: [], floats: [scale]), axis: 0)
-        let q = quantize(values, scales: [scale], zeroPoints: [zero], layout: layout, range: 0...255)
+        let storage = quantize(
+            values, scales: [scale], zeroPoints: [zero], layout: layout, into: .uint8([]), range: 0...255)
         return [
-            Tensor(shape: x.shape, storage: .uint8(q.map { UInt8($0) })),
+            Tensor(shape: x.shape, storage: storage),
             Tensor(shape: [], floats: [scale]),
             Tensor(shape: [], storage: .uint8([UInt8(zero)])),
         ]

@@ -156,6 +156,9 @@ struct ReduceKernel: Kernel {
         let (source, outer, count, inner) = Self.arrange(data, reduced: reduced)
         switch source.storage {
         case .float(let v):
+            if inner == 1, count > 0, let rows = FloatRows.reduce(v, rows: outer, length: count, operation) {
+                return [Tensor(shape: outShape, storage: .float(rows))]
+            }
             return [Tensor(shape: outShape, storage: .float(reduce(v, outer, count, inner)))]
         case .float16:
             let values = reduce(source.floatValues, outer, count, inner)
@@ -338,6 +341,12 @@ struct SoftmaxKernel: Kernel {
         if case .double(let values) = data.storage {
             return [Tensor(shape: data.shape, storage: .double(Self.normalize(values, outer, dim, inner, log)))]
         }
+        if case .float(let values) = data.storage, inner == 1 {
+            return [
+                Tensor(
+                    shape: data.shape, storage: .float(FloatRows.softmax(values, rows: outer, length: dim, log: log)))
+            ]
+        }
         let values = Self.normalize(data.floatValues, outer, dim, inner, log)
         return [Tensor.fromFloats(values, shape: data.shape, like: data.storage)]
     }
@@ -397,4 +406,151 @@ extension Float: ElementaryMath {
 extension Double: ElementaryMath {
     static func exponential(_ x: Double) -> Double { exp(x) }
     static func logarithm(_ x: Double) -> Double { log(x) }
+}
+
+/// Float fast paths for the common layout, contiguous rows (reductions over the last axes,
+/// Softmax over the last axis): eight-lane SIMD accumulators, and for Softmax an
+/// eight-lane exponential, as MLAS does (same range reduction and degree of polynomial,
+/// so results stay within a few units in the last place of onnxruntime's).
+enum FloatRows {
+    typealias Vector = SIMD8<Float>
+
+    /// One result per row of `length` values, or nil for an operation without a fast path.
+    static func reduce(_ values: [Float], rows: Int, length: Int, _ operation: ReduceKernel.Operation) -> [Float]? {
+        guard operation != .prod else { return nil }
+        var out = [Float](repeating: 0, count: rows)
+        values.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            for row in 0..<rows {
+                let x = base + row * length
+                switch operation {
+                case .sum: out[row] = sum(x, length, squares: false)
+                case .mean: out[row] = sum(x, length, squares: false) / Float(length)
+                case .l2: out[row] = sqrtf(sum(x, length, squares: true))
+                case .max: out[row] = extreme(x, length, largest: true)
+                case .min: out[row] = extreme(x, length, largest: false)
+                case .prod: break
+                }
+            }
+        }
+        return out
+    }
+
+    /// Sum of `x` (or of `x²`) over a row with eight accumulators.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, _ n: Int, squares: Bool) -> Float {
+        var accumulator = Vector()
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
+            accumulator += squares ? v * v : v
+            i += 8
+        }
+        var total = accumulator.sum()
+        while i < n {
+            total += squares ? x[i] * x[i] : x[i]
+            i += 1
+        }
+        return total
+    }
+
+    /// Max or min of a row (NaN lanes never win, like the scalar `x > a ? x : a`).
+    @inline(__always)
+    static func extreme(_ x: UnsafePointer<Float>, _ n: Int, largest: Bool) -> Float {
+        var best = x[0]
+        var i = 1
+        if n >= 9 {
+            var lanes = Vector(repeating: x[0])
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
+                lanes =
+                    largest ? lanes.replacing(with: v, where: v .> lanes) : lanes.replacing(with: v, where: v .< lanes)
+                i += 8
+            }
+            best = largest ? lanes.max() : lanes.min()
+        }
+        while i < n {
+            if largest ? x[i] > best : x[i] < best { best = x[i] }
+            i += 1
+        }
+        return best
+    }
+
+    /// Softmax or LogSoftmax of each contiguous row.
+    static func softmax(_ values: [Float], rows: Int, length: Int, log: Bool) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                guard let s = source.baseAddress, let t = target.baseAddress else { return }
+                for row in 0..<rows {
+                    let x = s + row * length
+                    let y = t + row * length
+                    let negative = -extreme(x, length, largest: true)
+                    // exp(x - max), stored (Softmax) or only summed (LogSoftmax).
+                    let total = exponentials(x, log ? nil : y, length, shift: negative)
+                    if log {
+                        let logSum = logf(total)
+                        for j in 0..<length { y[j] = x[j] + negative - logSum }
+                    } else {
+                        let scale = 1 / total
+                        for j in 0..<length { y[j] *= scale }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// e^x for eight lanes: x = n·ln2 + r with |r| <= ln2/2, e^r by a degree-6 polynomial
+    /// (Cephes' expf coefficients, about 1 ulp), times 2^n built in the exponent bits.
+    /// Inputs below -87.3 give 0, as MLAS's kernel does. Written out as a macro-like
+    /// `@inline(__always)` body: a call per eight lanes costs as much as the arithmetic.
+    @inline(__always)
+    static func exp(_ input: Vector) -> Vector {
+        // Clamped with compare-and-blend (the stdlib's pointwiseMin/Max are calls here).
+        let low = Vector(repeating: -87.33654)
+        let high = Vector(repeating: 88.37626)
+        let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
+        // n = round(x / ln2) by the 1.5·2^23 trick, which also leaves n in the low bits.
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p = Vector(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        let e = p * (r * r) + r + 1
+        let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        let result = e * unsafeBitCast(exponent, to: Vector.self)
+        return result.replacing(with: 0, where: input .< low)
+    }
+
+    /// Σ e^(x[i] + shift) over a row, storing each term in `y` when given.
+    static func exponentials(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>?, _ n: Int, shift: Float)
+        -> Float
+    {
+        let offset = Vector(repeating: shift)
+        var accumulator = Vector()
+        var i = 0
+        while i + 8 <= n {
+            let e = exp(UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self) + offset)
+            if let y { UnsafeMutableRawPointer(y + i).storeBytes(of: e, as: Vector.self) }
+            accumulator += e
+            i += 8
+        }
+        var total = accumulator.sum()
+        if i < n {
+            // The tail, padded to a vector.
+            var tail = Vector(repeating: -.infinity)
+            for j in i..<n { tail[j - i] = x[j] + shift }
+            let e = exp(tail)
+            for j in i..<n {
+                y?[j] = e[j - i]
+                total += e[j - i]
+            }
+        }
+        return total
+    }
 }

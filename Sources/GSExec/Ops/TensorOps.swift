@@ -70,7 +70,11 @@ func checkedCount(_ shape: [Int]) throws -> Int {
 
 /// Normalises a list of possibly negative axes against `rank`, refusing duplicates.
 func normalizedAxes(_ axes: [Int], rank: Int) throws -> [Int] {
-    let result = try axes.map { try Shapes.axis($0, rank: rank) }
+    let result = try axes.map { axis in
+        let fixed = axis < 0 ? axis + rank : axis
+        guard fixed >= 0, fixed < rank else { throw ExecError("axis \(axis) is out of range for rank \(rank)") }
+        return fixed
+    }
     guard Set(result).count == result.count else { throw ExecError("axes \(axes) repeat an axis") }
     return result
 }
@@ -231,6 +235,7 @@ struct ConcatKernel: Kernel {
     func run(_ inputs: [Tensor?], _ context: RunContext) throws -> [Tensor] {
         let parts = inputs.compactMap { $0 }
         guard let first = parts.first else { throw ExecError("Concat needs at least one input") }
+        guard first.rank > 0 else { throw ExecError("Concat cannot join scalars") }
         let axis = try Shapes.axis(self.axis, rank: first.rank)
         var shape = first.shape
         shape[axis] = 0
@@ -291,6 +296,7 @@ struct SplitKernel: Kernel {
 
     func run(_ inputs: [Tensor?], _ context: RunContext) throws -> [Tensor] {
         let data = try required(inputs, 0)
+        guard data.rank > 0 else { throw ExecError("Split cannot split a scalar") }
         let axis = try Shapes.axis(self.axis, rank: data.rank)
         let dim = data.shape[axis]
         var sizes: [Int]

@@ -1,0 +1,218 @@
+import GSExec
+
+/// How a variant's outputs are scored against the float model's on the same samples
+/// (1 = identical behaviour). The drop from 1 is what a Model's tolerance bounds.
+public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
+    /// Fraction of samples whose top-1 class agrees (classifiers, direction classifiers).
+    case top1Agreement = "top1-agreement"
+    /// F1 of the detections, matched at IoU 0.5 with the same class (SSD-style outputs:
+    /// boxes [.., N, 4] with scores and optional classes and count).
+    case boxF1 = "box-f1"
+    /// F1 of the text regions of a probability map (DB detectors such as PP-OCR's),
+    /// matched at IoU 0.5.
+    case mapBoxF1 = "map-box-f1"
+    /// Character agreement of CTC greedy decodings (text recognisers).
+    case ctcAgreement = "ctc-agreement"
+    /// 1 - the largest output difference relative to the largest float output, clipped to 0.
+    case outputError = "output-error"
+
+    /// Scores `candidate` against `reference`, sample by sample.
+    public func score(reference: [[String: Tensor]], candidate: [[String: Tensor]]) -> Double {
+        guard !reference.isEmpty, reference.count == candidate.count else { return 0 }
+        switch self {
+        case .top1Agreement:
+            var agree = 0
+            for (r, c) in zip(reference, candidate) {
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
+                if Detections.argmax(a.floatValues) == Detections.argmax(b.floatValues) { agree += 1 }
+            }
+            return Double(agree) / Double(reference.count)
+        case .boxF1:
+            var matched = 0
+            var total = 0
+            for (r, c) in zip(reference, candidate) {
+                let a = Detections.fromSSD(r)
+                let b = Detections.fromSSD(c)
+                matched += Detections.matches(a, b)
+                total += a.count + b.count
+            }
+            return total == 0 ? 1 : 2 * Double(matched) / Double(total)
+        case .mapBoxF1:
+            var matched = 0
+            var total = 0
+            for (r, c) in zip(reference, candidate) {
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
+                let ra = Detections.fromProbabilityMap(a)
+                let rb = Detections.fromProbabilityMap(b)
+                matched += Detections.matches(ra, rb)
+                total += ra.count + rb.count
+            }
+            return total == 0 ? 1 : 2 * Double(matched) / Double(total)
+        case .ctcAgreement:
+            var errors = 0
+            var length = 0
+            for (r, c) in zip(reference, candidate) {
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
+                let expected = CTC.greedy(a)
+                let actual = CTC.greedy(b)
+                errors += CTC.editDistance(expected, actual)
+                length += max(expected.count, 1)
+            }
+            return max(0, 1 - Double(errors) / Double(max(length, 1)))
+        case .outputError:
+            var worst = 0.0
+            for (r, c) in zip(reference, candidate) {
+                for (name, a) in r {
+                    guard let b = c[name] else { return 0 }
+                    let x = a.floatValues
+                    let y = b.floatValues
+                    guard x.count == y.count else { return 0 }
+                    let scale = Double(x.map { abs($0) }.max() ?? 0)
+                    var difference = 0.0
+                    for i in 0..<x.count { difference = max(difference, Double(abs(x[i] - y[i]))) }
+                    worst = max(worst, scale > 0 ? difference / scale : difference)
+                }
+            }
+            return max(0, 1 - worst)
+        }
+    }
+}
+
+/// Boxes with a class and score, and the matching F1 is built on.
+enum Detections {
+    struct Box {
+        var x0, y0, x1, y1: Float
+        var label: Int
+    }
+
+    static let scoreThreshold: Float = 0.3
+
+    static func argmax(_ values: [Float]) -> Int {
+        var best = 0
+        for i in values.indices where values[i] > values[best] { best = i }
+        return best
+    }
+
+    /// Detections from SSD-style outputs: the output whose last axis is 4 holds boxes, a
+    /// float output with the same leading shape holds scores (the one named like scores
+    /// when several), an optional one classes, and a count may cut the list.
+    static func fromSSD(_ outputs: [String: Tensor]) -> [Box] {
+        guard let boxes = outputs.first(where: { $0.value.shape.last == 4 && $0.value.rank >= 2 })?.value else { return [] }
+        let count = boxes.count / 4
+        let lists = outputs.filter { $0.value.count == count && $0.value.shape.last != 4 }
+        let scores = (lists.first { $0.key.lowercased().contains("score") } ?? lists.first)?.value.floatValues ?? []
+        let classes = lists.first { $0.key.lowercased().contains("class") }?.value.floatValues
+        let limit = outputs.first { $0.value.count == 1 && $0.key.lowercased().contains("num") }?.value.floatValues.first
+        let values = boxes.floatValues
+        var result: [Box] = []
+        for i in 0..<min(count, limit.map { Int($0) } ?? count) where i < scores.count && scores[i] >= scoreThreshold {
+            result.append(
+                Box(x0: values[i * 4 + 1], y0: values[i * 4], x1: values[i * 4 + 3], y1: values[i * 4 + 2],
+                    label: classes.map { Int($0[i]) } ?? 0))
+        }
+        return result
+    }
+
+    /// Text regions of a [1, 1, H, W] probability map: connected components of pixels
+    /// above 0.3 (the DB threshold), as bounding boxes, small specks ignored.
+    static func fromProbabilityMap(_ map: Tensor) -> [Box] {
+        guard map.rank >= 2 else { return [] }
+        let height = map.shape[map.rank - 2]
+        let width = map.shape[map.rank - 1]
+        let values = map.floatValues
+        var seen = [Bool](repeating: false, count: width * height)
+        var boxes: [Box] = []
+        var stack: [Int] = []
+        for start in 0..<(width * height) where !seen[start] && values[start] > 0.3 {
+            var box = Box(x0: .infinity, y0: .infinity, x1: -.infinity, y1: -.infinity, label: 0)
+            var area = 0
+            seen[start] = true
+            stack.append(start)
+            while let index = stack.popLast() {
+                area += 1
+                let x = index % width
+                let y = index / width
+                box.x0 = min(box.x0, Float(x))
+                box.y0 = min(box.y0, Float(y))
+                box.x1 = max(box.x1, Float(x + 1))
+                box.y1 = max(box.y1, Float(y + 1))
+                for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                    let nx = x + dx
+                    let ny = y + dy
+                    guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
+                    let next = ny * width + nx
+                    if !seen[next], values[next] > 0.3 {
+                        seen[next] = true
+                        stack.append(next)
+                    }
+                }
+            }
+            if area >= 16 { boxes.append(box) }
+        }
+        return boxes
+    }
+
+    /// Greedy one-to-one matches at IoU >= 0.5 with equal labels.
+    static func matches(_ a: [Box], _ b: [Box]) -> Int {
+        var used = [Bool](repeating: false, count: b.count)
+        var count = 0
+        for box in a {
+            var best = -1
+            var bestIoU: Float = 0.5
+            for (index, other) in b.enumerated() where !used[index] && other.label == box.label {
+                let value = iou(box, other)
+                if value >= bestIoU {
+                    bestIoU = value
+                    best = index
+                }
+            }
+            if best >= 0 {
+                used[best] = true
+                count += 1
+            }
+        }
+        return count
+    }
+
+    static func iou(_ a: Box, _ b: Box) -> Float {
+        let w = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
+        let h = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+        let intersection = w * h
+        let union = (a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - intersection
+        return union > 0 ? intersection / union : 0
+    }
+}
+
+/// Greedy CTC decoding (PP-OCR's recogniser: index 0 is the blank) and edit distance.
+enum CTC {
+    static func greedy(_ probabilities: Tensor) -> [Int] {
+        guard probabilities.rank >= 2 else { return [] }
+        let classes = probabilities.shape[probabilities.rank - 1]
+        let steps = probabilities.count / max(classes, 1)
+        let values = probabilities.floatValues
+        var result: [Int] = []
+        var previous = -1
+        for t in 0..<steps {
+            let row = values[(t * classes)..<((t + 1) * classes)]
+            let best = row.indices.max { row[$0] < row[$1] }.map { $0 - t * classes } ?? 0
+            if best != previous, best != 0 { result.append(best) }
+            previous = best
+        }
+        return result
+    }
+
+    static func editDistance(_ a: [Int], _ b: [Int]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,77 @@
+import GSCore
+import GSExec
+import ONNX
+
+/// A compiled model and everything the build report and the bundle record about it.
+public struct CompiledVariant: Sendable {
+    public var model: ModelProto
+    public var report: VariantReport
+    /// A golden input and the outputs this variant computed for it (the device's health
+    /// gate replays them).
+    public var goldenInput: [String: Tensor]
+    public var goldenOutputs: [String: Tensor]
+}
+
+/// What compiling did and measured, in the shape of the talk's tables.
+public struct VariantReport: Sendable {
+    public var requested: TargetPrecision
+    /// What ships: the requested precision, or fp32 when a miss fell back to float.
+    public var shipped: TargetPrecision
+    public var nodesBefore: Int
+    public var nodesAfter: Int
+    public var bytesBefore: Int
+    public var bytesAfter: Int
+    public var metric: AccuracyMetric
+    /// Metric of the shipped variant against the original model (1 = identical).
+    public var score: Double?
+    public var tolerance: Double
+    public var calibrationSamples: Int
+    public var evaluationSamples: Int
+    /// Tensors kept in float by the int8-mixed search, most damaged first.
+    public var keptInFloat: [String]
+    /// The most damaged quantized tensors (for a report on a miss).
+    public var damaged: [String]
+    public var passes: [PassReport]
+    public var seconds: Double
+    public var notes: [String]
+
+    public var met: Bool { score.map { $0 >= 1 - tolerance - 1e-9 } ?? true }
+
+    public var json: JSONValue {
+        [
+            "requested": .string(requested.rawValue),
+            "shipped": .string(shipped.rawValue),
+            "nodesBefore": .int(nodesBefore),
+            "nodesAfter": .int(nodesAfter),
+            "bytesBefore": .int(bytesBefore),
+            "bytesAfter": .int(bytesAfter),
+            "metric": .string(metric.rawValue),
+            "score": score.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
+            "tolerance": .double(tolerance),
+            "met": .bool(met),
+            "calibrationSamples": .int(calibrationSamples),
+            "evaluationSamples": .int(evaluationSamples),
+            "keptInFloat": .strings(keptInFloat),
+            "damaged": .strings(damaged),
+            "passes": .array(
+                passes.map { report in
+                    ["pass": .string(report.pass), "counts": .object(report.counts.mapValues { .int($0) })]
+                }),
+            "seconds": .double((seconds * 100).rounded() / 100),
+            "notes": .strings(notes),
+        ]
+    }
+}
+
+/// A compilation that cannot produce what was asked, with the evidence.
+public struct CompileError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var report: VariantReport?
+
+    public init(message: String, report: VariantReport? = nil) {
+        self.message = message
+        self.report = report
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GSCore
+import GSExec
+import ONNX
+
+/// `compile(model, precision) -> variant`: the one path `gsctl build` and `gsctl model
+/// optimize` share. FP32 passes first (static shapes, folding, fusions), then the
+/// precision's conversion, then an accuracy check against the original model on held-out
+/// samples; a quantized variant that misses the tolerance fails the build or, where the
+/// Model allows it, ships the float variant and says why.
+public enum Compiler {
+    public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
+        let started = Date()
+        var notes: [String] = []
+        let context = PassContext(inputShapes: request.inputShapes)
+        let optimized = try PassPipeline(request.passes).run(model, context)
+        var passes = optimized.reports
+        let original = try ONNXImport.executor(for: model)
+        let reference = try request.evaluation.map { try original.run($0) }
+        func score(_ candidate: ModelProto) throws -> Double? {
+            guard !request.evaluation.isEmpty else { return nil }
+            let executor = try ONNXImport.executor(for: candidate)
+            return request.metric.score(reference: reference, candidate: try request.evaluation.map { try executor.run($0) })
+        }
+        var variant = optimized.model
+        var shipped = request.precision
+        var keptInFloat: [String] = []
+        var damaged: [String] = []
+        switch request.precision {
+        case .fp32:
+            break
+        case .fp16:
+            let (converted, report) = try FP16Pass().apply(optimized.model, context)
+            variant = converted
+            passes.append(report)
+        case .int8, .int8Mixed:
+            guard !request.calibration.isEmpty else {
+                throw CompileError(message: "\(request.precision.rawValue) needs calibration samples; none were given")
+            }
+            let prepared = try PassPipeline(PassPipeline.quantizationPreparation).run(optimized.model, context)
+            passes += prepared.reports
+            let config = QuantizationConfig(format: request.format, method: request.method)
+            let executor = try ONNXImport.executor(for: prepared.model)
+            let statistics = try Calibrator(
+                executor: executor, tensors: QDQQuantizer.tensorsToCalibrate(prepared.model, config: config),
+                method: request.method
+            ).run(request.calibration)
+            if request.precision == .int8Mixed, !request.evaluation.isEmpty {
+                let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds).run(
+                    model: prepared.model, statistics: statistics, config: config, samples: request.calibration
+                ) { candidate in try score(candidate) ?? 1 }
+                variant = outcome.result.model
+                keptInFloat = outcome.keptTensors.map(\.tensor)
+                damaged = outcome.ranking.prefix(5).map { "\($0.tensor) (\(String(format: "%.3f", $0.error)))" }
+                notes.append(
+                    "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)")
+                passes.append(
+                    PassReport(
+                        pass: "quantize-qdq",
+                        counts: ["activations": outcome.result.quantizedTensors.count, "weights": outcome.result.quantizedWeights.count,
+                                 "keptInFloat": outcome.excluded.count]))
+            } else {
+                let result = try QDQQuantizer(config: config, statistics: statistics).quantize(prepared.model)
+                variant = result.model
+                passes.append(
+                    PassReport(
+                        pass: "quantize-qdq",
+                        counts: ["activations": result.quantizedTensors.count, "weights": result.quantizedWeights.count]))
+                if let achieved = try score(result.model), achieved < 1 - request.tolerance {
+                    let ranking = try SensitivityRanking.rank(
+                        float: prepared.model, quantized: result, config: config, samples: request.calibration)
+                    damaged = ranking.prefix(5).map { "\($0.tensor) (\(String(format: "%.3f", $0.error)))" }
+                }
+            }
+        }
+        var achieved = try score(variant)
+        var report = VariantReport(
+            requested: request.precision, shipped: shipped, nodesBefore: model.graph.nodeCountIncludingSubgraphs,
+            nodesAfter: variant.graph.nodeCountIncludingSubgraphs, bytesBefore: model.serialized().count,
+            bytesAfter: variant.serialized().count, metric: request.metric, score: achieved, tolerance: request.tolerance,
+            calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
+            keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
+        if !report.met {
+            let drop = String(format: "%.2f", (1 - (achieved ?? 0)) * 100)
+            let limit = String(format: "%.2f", request.tolerance * 100)
+            switch request.onMiss {
+            case .fail:
+                report.seconds = Date().timeIntervalSince(started)
+                throw CompileError(
+                    message: "\(request.precision.rawValue) loses \(drop) points of \(request.metric.rawValue) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
+                    report: report)
+            case .shipFloat:
+                notes.append("\(request.precision.rawValue) lost \(drop) points (tolerance \(limit)): shipping the fp32 variant")
+                variant = optimized.model
+                shipped = .fp32
+                achieved = try score(variant)
+                report.shipped = shipped
+                report.score = achieved
+                report.nodesAfter = variant.graph.nodeCountIncludingSubgraphs
+                report.bytesAfter = variant.serialized().count
+                report.notes = notes
+            }
+        }
+        // Golden input: the first evaluation sample (else calibration); outputs from the
+        // shipped variant as the executor computes them.
+        let golden = request.evaluation.first ?? request.calibration.first ?? [:]
+        let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
+        report.seconds = Date().timeIntervalSince(started)
+        return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
+    }
+}

@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+import GSExec
+
+/// How a tensor's float range is chosen from what calibration saw.
+public enum CalibrationMethod: Sendable, Hashable {
+    /// The smallest and largest values seen.
+    case minMax
+    /// Both tails clipped at the given percentile (99.99 keeps 99.99% of values in range).
+    case percentile(Double)
+    /// The threshold whose 128-level quantized histogram diverges least (KL) from the
+    /// measured one (TensorRT's entropy calibration), over 2048 bins.
+    case entropy
+}
+
+/// What calibration measured for one tensor.
+public struct TensorStatistics: Sendable {
+    public var minimum: Float = .infinity
+    public var maximum: Float = -.infinity
+    /// Histogram of values over [minimum, maximum] (percentile) or of |x| over
+    /// [0, max|x|] (entropy); empty for min/max calibration.
+    public var histogram: [Double] = []
+    public var histogramLow: Float = 0
+    public var histogramHigh: Float = 0
+
+    /// The range to quantize with.
+    public func range(_ method: CalibrationMethod) -> (low: Float, high: Float) {
+        guard minimum <= maximum else { return (0, 0) }
+        switch method {
+        case .minMax:
+            return (minimum, maximum)
+        case .percentile(let percent):
+            guard !histogram.isEmpty else { return (minimum, maximum) }
+            let total = histogram.reduce(0, +)
+            let tail = total * (100 - percent) / 100
+            let width = (histogramHigh - histogramLow) / Float(histogram.count)
+            var running = 0.0
+            var lowBin = 0
+            while lowBin < histogram.count - 1, running + histogram[lowBin] <= tail {
+                running += histogram[lowBin]
+                lowBin += 1
+            }
+            running = 0
+            var highBin = histogram.count - 1
+            while highBin > 0, running + histogram[highBin] <= tail {
+                running += histogram[highBin]
+                highBin -= 1
+            }
+            let low = minimum >= 0 ? 0 : histogramLow + Float(lowBin) * width
+            let high = maximum <= 0 ? 0 : histogramLow + Float(highBin + 1) * width
+            return (min(low, 0), max(high, 0))
+        case .entropy:
+            guard !histogram.isEmpty else { return (minimum, maximum) }
+            let threshold = Entropy.threshold(histogram, top: histogramHigh)
+            return (minimum >= 0 ? 0 : -threshold, maximum <= 0 ? 0 : threshold)
+        }
+    }
+}
+
+/// Runs the float model over calibration samples with the executor, recording the values
+/// of the named tensors. Min/max needs one pass; histograms a second one, over the range
+/// the first found, so no bin is ever re-scaled.
+public struct Calibrator {
+    public let executor: Executor
+    public let tensors: Set<String>
+    public let method: CalibrationMethod
+    public static let bins = 2048
+
+    public init(executor: Executor, tensors: Set<String>, method: CalibrationMethod) {
+        self.executor = executor
+        self.tensors = tensors
+        self.method = method
+    }
+
+    public func run(_ samples: [[String: Tensor]]) throws -> [String: TensorStatistics] {
+        var statistics: [String: TensorStatistics] = [:]
+        for sample in samples {
+            _ = try executor.run(sample, fetch: [], observe: { name, tensor in
+                guard tensors.contains(name), tensor.isFloatStorage else { return }
+                var stats = statistics[name] ?? TensorStatistics()
+                let (low, high) = Self.extremes(tensor)
+                stats.minimum = min(stats.minimum, low)
+                stats.maximum = max(stats.maximum, high)
+                statistics[name] = stats
+            })
+        }
+        guard method != .minMax else { return statistics }
+        let absolute = method == .entropy
+        for (name, stats) in statistics {
+            var updated = stats
+            updated.histogram = [Double](repeating: 0, count: Self.bins)
+            updated.histogramLow = absolute ? 0 : stats.minimum
+            updated.histogramHigh = absolute ? max(abs(stats.minimum), abs(stats.maximum)) : stats.maximum
+            statistics[name] = updated
+        }
+        for sample in samples {
+            _ = try executor.run(sample, fetch: [], observe: { name, tensor in
+                guard var stats = statistics[name], tensor.isFloatStorage else { return }
+                Self.accumulate(tensor, into: &stats, absolute: absolute)
+                statistics[name] = stats
+            })
+        }
+        return statistics
+    }
+
+    static func extremes(_ tensor: Tensor) -> (Float, Float) {
+        var low = Float.infinity
+        var high = -Float.infinity
+        if case .float(let values) = tensor.storage {
+            values.withUnsafeBufferPointer { buffer in
+                for value in buffer where value.isFinite {
+                    low = min(low, value)
+                    high = max(high, value)
+                }
+            }
+        } else {
+            for value in tensor.floatValues where value.isFinite {
+                low = min(low, value)
+                high = max(high, value)
+            }
+        }
+        return (low, high)
+    }
+
+    static func accumulate(_ tensor: Tensor, into stats: inout TensorStatistics, absolute: Bool) {
+        let bins = stats.histogram.count
+        let span = stats.histogramHigh - stats.histogramLow
+        guard span > 0 else {
+            stats.histogram[0] += Double(tensor.count)
+            return
+        }
+        let scale = Float(bins) / span
+        let low = stats.histogramLow
+        var counts = [Int](repeating: 0, count: bins)
+        let values = tensor.floatValues
+        values.withUnsafeBufferPointer { buffer in
+            for raw in buffer where raw.isFinite {
+                let value = absolute ? abs(raw) : raw
+                let bin = Int((value - low) * scale)
+                counts[min(max(bin, 0), bins - 1)] += 1
+            }
+        }
+        for i in 0..<bins { stats.histogram[i] += Double(counts[i]) }
+    }
+}
+
+extension Tensor {
+    /// Float, float16 or double storage: what calibration records.
+    var isFloatStorage: Bool {
+        switch storage {
+        case .float, .float16, .double: true
+        default: false
+        }
+    }
+}
+
+/// KL-divergence threshold search over a histogram of |x|.
+enum Entropy {
+    static let levels = 128
+
+    static func threshold(_ histogram: [Double], top: Float) -> Float {
+        let bins = histogram.count
+        guard bins > levels, top > 0 else { return top }
+        var best = bins
+        var bestDivergence = Double.infinity
+        var i = levels
+        while i <= bins {
+            // Reference: the first i bins, with everything beyond folded into the last.
+            var reference = Array(histogram[0..<i])
+            reference[i - 1] += histogram[i...].reduce(0, +)
+            // Candidate: the first i bins merged into 128 levels and spread back over the
+            // non-empty bins of each level.
+            var candidate = [Double](repeating: 0, count: i)
+            let perLevel = Double(i) / Double(levels)
+            for level in 0..<levels {
+                let start = Int((Double(level) * perLevel).rounded(.down))
+                let end = level == levels - 1 ? i : Int((Double(level + 1) * perLevel).rounded(.down))
+                guard start < end else { continue }
+                var sum = 0.0
+                var nonEmpty = 0
+                for bin in start..<end where histogram[bin] > 0 {
+                    sum += histogram[bin]
+                    nonEmpty += 1
+                }
+                guard nonEmpty > 0 else { continue }
+                let share = sum / Double(nonEmpty)
+                for bin in start..<end where histogram[bin] > 0 { candidate[bin] = share }
+            }
+            let divergence = kl(reference, candidate)
+            if divergence < bestDivergence {
+                bestDivergence = divergence
+                best = i
+            }
+            i += 16
+        }
+        return top * Float(best) / Float(bins)
+    }
+
+    static func kl(_ p: [Double], _ q: [Double]) -> Double {
+        let ps = p.reduce(0, +)
+        let qs = q.reduce(0, +)
+        guard ps > 0, qs > 0 else { return .infinity }
+        var total = 0.0
+        for i in 0..<p.count where p[i] > 0 {
+            let pi = p[i] / ps
+            let qi = max(q[i] / qs, 1e-12)
+            total += pi * log(pi / qi)
+        }
+        return total
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import GSData
+import GSExec
+import GSOptimize
+import ONNX
+import Testing
+
+@Suite struct RangeQuantizerTests {
+    @Test func asymmetricRangeIncludesZeroAndMapsItExactly() {
+        let p = RangeQuantizer.parameters(low: 0.5, high: 6, type: .uint8(reduceRange: false))
+        #expect(p.zeroPoint == 0)
+        #expect(abs(p.scale - 6.0 / 255) < 1e-9)
+        let q = RangeQuantizer.parameters(low: -1, high: 3, type: .uint8(reduceRange: false))
+        #expect(q.zeroPoint == 64)  // round(0 - (-1) / (4/255)) = round(63.75)
+        #expect(RangeQuantizer.quantize(0, q, .uint8(reduceRange: false)) == 64)
+    }
+
+    @Test func symmetricWeightsUseTheMidpoint() {
+        let p = RangeQuantizer.parameters(low: -0.2, high: 0.5, type: .int8(symmetric: true, reduceRange: false))
+        #expect(p.zeroPoint == 0)
+        #expect(abs(p.scale - 1.0 / 254) < 1e-7)
+        #expect(RangeQuantizer.quantize(0.5, p, .int8(symmetric: true, reduceRange: false)) == 127)
+        #expect(RangeQuantizer.quantize(-9, p, .int8(symmetric: true, reduceRange: false)) == -127)
+    }
+
+    @Test func reduceRangeUsesSevenBits() {
+        #expect(QuantizedType.uint8(reduceRange: true).range == (0, 127))
+        #expect(QuantizedType.int8(symmetric: true, reduceRange: true).range == (-64, 63))
+    }
+
+    @Test func degenerateRangeGivesScaleOne() {
+        let p = RangeQuantizer.parameters(low: 0, high: 0, type: .uint8(reduceRange: false))
+        #expect(p.scale == 1 && p.zeroPoint == 0)
+    }
+
+    @Test func roundsHalfToEven() {
+        let p = QuantizationParameters(scale: 1, zeroPoint: 0)
+        #expect(RangeQuantizer.quantize(2.5, p, .int8(symmetric: false, reduceRange: false)) == 2)
+        #expect(RangeQuantizer.quantize(3.5, p, .int8(symmetric: false, reduceRange: false)) == 4)
+    }
+}
+
+@Suite(.serialized) struct QuantizeRealModelTests {
+    @Test func ssdlitePersonDetectorQuantizesAndStaysClose() throws {
+        guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {
+            Issue.record("ssdlite_person.onnx not found")
+            return
+        }
+        let model = try ModelFile.load(path)
+        let preprocessing = Preprocessing(width: 300, height: 300, layout: .nhwc, elementType: .uint8)
+        let calibration = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: "/tmp/vtest-frames")
+        let evaluation = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 4, offset: 40, directory: "/tmp/vtest-frames")
+        let config = QuantizationConfig(format: .cpu(reduceRange: false), method: .minMax)
+        let float = try ONNXImport.executor(for: model)
+        let tensors = QDQQuantizer.tensorsToCalibrate(model, config: config)
+        let stats = try Calibrator(executor: float, tensors: tensors, method: config.method).run(calibration)
+        let result = try QDQQuantizer(config: config, statistics: stats).quantize(model)
+        print("ssdlite: \(result.quantizedTensors.count) activations, \(result.quantizedWeights.count) weights, \(result.quantizedNodes) nodes quantized")
+        let quantized = try ONNXImport.executor(for: result.model)
+        for sample in evaluation {
+            let a = try float.run(sample)
+            let b = try quantized.run(sample)
+            print("scores float \(Array(a["detection_scores:0"]!.floatValues.prefix(5))) int8 \(Array(b["detection_scores:0"]!.floatValues.prefix(5)))")
+        }
+        try ModelFile.save(result.model, to: "/tmp/ssd_int8.onnx")
+    }
+}
+
+@Suite(.serialized) struct AccuracyFallbackTests {
+    @Test func int8MixedMeetsTheToleranceOnThePersonDetector() throws {
+        guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {
+            Issue.record("ssdlite_person.onnx not found")
+            return
+        }
+        let model = try ModelFile.load(path)
+        let preprocessing = Preprocessing(width: 300, height: 300, layout: .nhwc, elementType: .uint8)
+        let frames = QuantizeFixtures.repository.appendingPathComponent("Specs/data/vtest-frames").path
+        let calibration = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: frames)
+        let evaluation = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, offset: 40, directory: frames)
+        let config = QuantizationConfig(format: .cpu(reduceRange: false), method: .minMax)
+        let float = try ONNXImport.executor(for: model)
+        let reference = try evaluation.map { try float.run($0) }
+        let stats = try Calibrator(executor: float, tensors: QDQQuantizer.tensorsToCalibrate(model, config: config), method: .minMax)
+            .run(calibration)
+        let fallback = AccuracyFallback(tolerance: 0.02)
+        let outcome = try fallback.run(model: model, statistics: stats, config: config, samples: calibration) { candidate in
+            let executor = try ONNXImport.executor(for: candidate)
+            return AccuracyMetric.boxF1.score(reference: reference, candidate: try evaluation.map { try executor.run($0) })
+        }
+        print("fallback: met \(outcome.met) score \(outcome.score) excluded \(outcome.excluded.count) steps \(outcome.steps.map { "\($0.excludedNodes):\(String(format: "%.3f", $0.score))" }) stopped \(outcome.stopped)")
+        print("top damaged: \(outcome.ranking.prefix(5).map { "\($0.tensor) \(String(format: "%.3f", $0.error))" })")
+        #expect(outcome.met)
+        #expect(outcome.score >= 0.98)
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the test target has its first real file; delete it then.
-import Testing
