@@ -26,13 +26,18 @@ test: deps models oracle
 	bash Fuzz/run.sh --build-only
 
 demo: build models
-	@mkdir -p $(DEMO) Bundles
+	@mkdir -p $(DEMO)/keys Bundles
 	@echo "== gsctl lint Specs"
 	$(GSCTL) lint Specs
 	@echo "== gsctl plan Specs"
 	$(GSCTL) plan Specs
 	$(GSCTL) plan Specs --format html --out Bundles/plan.html
 	@echo "== wrote Bundles/plan.html (Graph and Tree views; open it in a browser)"
+	@test -f $(DEMO)/keys/demo.key || $(GSCTL) keygen --out $(DEMO)/keys/demo
+	@echo "== gsctl build Specs (optimize every model x device x precision, pack signed bundles)"
+	$(GSCTL) build Specs --sign $(DEMO)/keys/demo.key
+	@echo "== gsctl bundle verify"
+	@for bundle in Bundles/*.tar.zst; do $(GSCTL) bundle verify $$bundle --key $(DEMO)/keys/demo.pub || exit 1; done
 
 lint: build
 	$(SWIFT) format lint --strict --recursive Sources Tests
@@ -64,9 +69,11 @@ install: build
 
 bench: build
 	GSCTL=$(GSCTL) bash bench/lint_scale/run.sh
+	GSCTL=$(GSCTL) bash bench/executor_vs_ort/run.sh
+	GSCTL=$(GSCTL) bash bench/quantize_vs_ort/run.sh
 
 fuzz:
 	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf .build Fuzz/.build $(DEMO) $(ORACLE) Bundles/*.html
+	rm -rf .build Fuzz/.build $(DEMO) $(ORACLE) Bundles/*.html Bundles/*.tar.zst Bundles/*.json Bundles/*.md Bundles/blobs Bundles/cache

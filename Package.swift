@@ -41,9 +41,14 @@ let package = Package(
         .target(name: "GSData", dependencies: ["GSCore", "GSExec", "CJPEG", "CPNG", "CArchive"]),
         .target(name: "GSBundle", dependencies: ["GSCore", "CArchive", "CCrypto"]),
         .target(name: "GSOptimize", dependencies: ["GSCore", "ONNX", "GSExec", "GSData"]),
+        .target(
+            name: "GSBuild",
+            dependencies: ["GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSOptimize", "GSBundle"]),
         .executableTarget(
             name: "gsctl",
-            dependencies: ["GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSBundle", "GSOptimize"]),
+            dependencies: [
+                "GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSBundle", "GSOptimize", "GSBuild",
+            ]),
 
         .testTarget(name: "GSCoreTests", dependencies: ["GSCore"]),
         .testTarget(
@@ -57,6 +62,8 @@ let package = Package(
         .testTarget(name: "GSExecTests", dependencies: ["GSExec", "ONNX", "GSCore"], exclude: ["oracle"]),
         .testTarget(name: "GSDataTests", dependencies: ["GSData", "GSExec", "GSCore"]),
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),
+        .testTarget(
+            name: "GSBuildTests", dependencies: ["GSBuild", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
         .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "GSData", "ONNX", "GSCore"]),
     ],
     swiftLanguageModes: [.v6]

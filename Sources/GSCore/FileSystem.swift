@@ -221,7 +221,7 @@ public enum FileSystem {
         }
         let synced = fsync(fd) == 0
         close(fd)
-        guard synced, rename(temporary, path) == 0 else {
+        guard synced, Glibc.rename(temporary, path) == 0 else {
             let reason = errnoText()
             unlink(temporary)
             throw GSError("cannot write `\(path)`: \(reason)")
@@ -241,4 +241,32 @@ public enum FileSystem {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
         return String(path[path.utf8.index(after: slash)...])
     }
+
+    /// Renames atomically within one file system.
+    public static func rename(_ source: String, to target: String) -> Bool {
+        Glibc.rename(source, target) == 0
+    }
+
+    /// Deletes a file or a directory tree (links are removed, never followed); missing is fine.
+    public static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for entry in (try? list(path)) ?? [] { removeTree(join(path, entry.name)) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Copies a file's bytes (atomically at the target).
+    public static func copy(_ source: String, to target: String) throws(GSError) {
+        try writeAtomically(read(source), to: target)
+    }
 }
+
+/// This process, for temporary names that must not collide with another gsctl's.
+public enum ProcessIdentity {
+    public static var current: Int32 { getpid() }
+}
+

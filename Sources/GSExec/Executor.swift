@@ -113,8 +113,9 @@ public final class Executor: Sendable {
                 throw error.node == nil ? ExecError(error.message, node: step.node.label) : error
             }
             guard outputs.count >= step.outputs.compactMap({ $0 }).count else {
-                throw ExecError("kernel produced \(outputs.count) outputs, the node has \(step.outputs.count)",
-                                node: step.node.label)
+                throw ExecError(
+                    "kernel produced \(outputs.count) outputs, the node has \(step.outputs.count)",
+                    node: step.node.label)
             }
             for (position, slot) in step.outputs.enumerated() {
                 guard let slot, position < outputs.count else { continue }
@@ -142,7 +143,8 @@ public final class Executor: Sendable {
         }
         var dag = [[Int]](repeating: [], count: nodes.count)
         for (index, node) in nodes.enumerated() {
-            for name in node.inputs + Self.freeNames(of: node).sorted() where !name.isEmpty && !available.contains(name) {
+            for name in node.inputs + Self.freeNames(of: node).sorted() where !name.isEmpty && !available.contains(name)
+            {
                 if let source = producer[name], source != index { dag[index].append(source) }
             }
         }

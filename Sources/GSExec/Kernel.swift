@@ -65,7 +65,9 @@ public struct Attributes: Sendable {
     }
 
     public func graph(_ name: String) throws -> ExecGraph {
-        guard let attribute = node.attributes[name] else { throw ExecError("missing subgraph `\(name)`", node: node.label) }
+        guard let attribute = node.attributes[name] else {
+            throw ExecError("missing subgraph `\(name)`", node: node.label)
+        }
         guard case .graph(let v) = attribute else { throw wrong(name, "a graph") }
         return v
     }

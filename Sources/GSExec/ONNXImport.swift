@@ -87,7 +87,8 @@ public enum ONNXImport {
             case .uint8: return Tensor(shape: shape, storage: .uint8(try proto.uint8s()))
             case .bool: return Tensor(shape: shape, storage: .bool(try proto.bools()))
             default:
-                throw ExecError("tensor `\(proto.name)` has element type \(proto.dataType), which the executor does not run")
+                throw ExecError(
+                    "tensor `\(proto.name)` has element type \(proto.dataType), which the executor does not run")
             }
         } catch let error as ONNXError {
             throw ExecError("tensor `\(proto.name)`: \(error)")

@@ -1,10 +1,12 @@
 import GSCore
+import GSSpec
 
 /// The command table and the dispatcher. Commands are thin: parse, call a library, print.
 enum CLI {
     static let commands: [CommandSpec] = [
         LintCommand.spec,
         PlanCommand.spec,
+        BuildCommand.spec,
         SchemaCommand.spec,
         ModelCommand.spec,
         KeygenCommand.spec,
@@ -79,6 +81,19 @@ enum Output {
             return
         }
         try FileSystem.writeAtomically(text, to: path)
+    }
+
+    /// Prints a lint report's errors and returns false when there are any.
+    static func refuseErrors(_ report: LintReport, doing what: String) throws -> Bool {
+        let errors = report.diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else { return true }
+        var failed = report
+        failed.diagnostics = errors
+        Terminal.write(
+            DiagnosticFormat.text.render(failed, strict: false, color: Terminal.wantsColor(.standardError)),
+            to: .standardError)
+        Terminal.write("error: the specs have errors; fix them before \(what)\n", to: .standardError)
+        return false
     }
 
     /// Spec paths from the command line, or `Specs` (else `.`) when none were given.

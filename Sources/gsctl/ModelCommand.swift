@@ -1,4 +1,7 @@
+import GSBuild
 import GSCore
+import GSData
+import GSOptimize
 import ONNX
 
 /// `gsctl model SUBCOMMAND MODEL`: work on ONNX model files. `inspect` is the first
@@ -18,13 +21,17 @@ enum ModelCommand {
         Subcommand(
             name: "inspect",
             summary: "IR version, producer, opsets, typed inputs and outputs, op histogram, node and parameter counts",
-            run: inspect)
+            run: inspect),
+        Subcommand(
+            name: "optimize",
+            summary: "compile one model to a precision with the compiler `gsctl build` uses",
+            run: optimize),
     ]
 
     /// The entry of the command table.
     static let spec = CommandSpec(
         name: "model",
-        summary: "inspect ONNX models",
+        summary: "inspect and optimize ONNX models",
         discussion: """
             subcommands:
             \(subcommands.map { "  \($0.name)  \($0.summary)" }.joined(separator: "\n"))
@@ -32,13 +39,30 @@ enum ModelCommand {
             `gsctl model inspect MODEL` reads the file with gsctl's own ONNX reader (external data
             is not loaded; its size comes from the references). Exit 1 when the file is not a valid
             ONNX model, with the byte offset where reading failed.
+
+            `gsctl model optimize MODEL --precision P --out FILE` runs the FP32 graph passes, then
+            FP16 or INT8 (calibrated on --calib; int8-mixed keeps the most damaged tensors in
+            float until --tolerance is met on --eval, else on held-out --calib samples), and
+            writes the model and, with --report, what it measured.
             """,
         arguments: [
             ArgumentSpec(name: "SUBCOMMAND", help: "inspect", optional: false),
             ArgumentSpec(name: "MODEL", help: "an .onnx file", optional: false),
         ],
         options: [
-            .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"])
+            .value("format", short: "f", "FORMAT", "inspect: output format", allowed: ["text", "json"]),
+            .value("precision", "P", "optimize: target precision", allowed: TargetPrecision.allCases.map(\.rawValue)),
+            .value("out", short: "o", "FILE", "optimize: where the optimized model goes"),
+            .value("report", "FILE", "optimize: write the measurements as JSON"),
+            .value("shape", "NAME=1x3xHxW", "optimize: static shape of an input", repeatable: true),
+            .value("calib", "DATA", "optimize: calibration data (folder of images, .npy or .npz)"),
+            .value("eval", "DATA", "optimize: evaluation data (default: held-out calibration samples)"),
+            .value("preprocess", "SPEC", "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc"),
+            .value("metric", "METRIC", "optimize: accuracy metric", allowed: AccuracyMetric.allCases.map(\.rawValue)),
+            .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
+            .value("method", "METHOD", "optimize: calibration", allowed: ["minmax", "percentile", "entropy"]),
+            .value("device", "FILE[:NAME]", "optimize: a Device spec choosing the QDQ form (TensorRT, reduce_range)"),
+            .flag("ship-float", "optimize: on an accuracy miss write the fp32 variant instead of failing"),
         ],
         run: run)
 
@@ -70,6 +94,61 @@ enum ModelCommand {
         }
         let summary = ModelSummary(model, file: path, fileSize: size)
         Terminal.write(arguments.value("format") == "json" ? summary.json.pretty : summary.text)
+        return .success
+    }
+
+    /// `gsctl model optimize MODEL --precision P --out FILE [...]`.
+    static func optimize(_ operands: [String], _ arguments: ParsedArguments) throws -> ExitCode {
+        guard operands.count == 1 else {
+            throw UsageError(message: "`gsctl model optimize` takes one MODEL", hint: "run `gsctl model --help`")
+        }
+        guard let precisionText = arguments.value("precision"), let precision = TargetPrecision(rawValue: precisionText) else {
+            throw UsageError(message: "`gsctl model optimize` needs `--precision`", hint: "fp32, fp16, int8 or int8-mixed")
+        }
+        guard let out = arguments.value("out") else {
+            throw UsageError(message: "`gsctl model optimize` needs `--out FILE`")
+        }
+        var options = SingleModel.Options(model: operands[0], precision: precision)
+        for item in arguments.all("shape") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            let dims = parts.count == 2 ? parts[1].split(separator: "x").compactMap { Int($0) } : []
+            guard parts.count == 2, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }) else {
+                throw UsageError(message: "cannot read `--shape \(item)`", hint: "write NAME=1x3x224x224")
+            }
+            options.shapes[String(parts[0])] = dims
+        }
+        options.calibration = arguments.value("calib")
+        options.evaluation = arguments.value("eval")
+        if let text = arguments.value("preprocess") { options.preprocessing = try PreprocessOption.parse(text) }
+        if let metric = arguments.value("metric").flatMap(AccuracyMetric.init(rawValue:)) { options.metric = metric }
+        if let tolerance = arguments.value("tolerance") {
+            guard let value = Double(tolerance), value >= 0, value <= 1 else {
+                throw UsageError(message: "`--tolerance` must be a number from 0 to 1, not `\(tolerance)`")
+            }
+            options.tolerance = value
+        }
+        switch arguments.value("method") {
+        case "percentile"?: options.method = .percentile(99.99)
+        case "entropy"?: options.method = .entropy
+        default: break
+        }
+        options.device = arguments.value("device")
+        if arguments.flag("ship-float") { options.onMiss = .shipFloat }
+        let variant = try SingleModel.optimize(options)
+        // `do throws(...)`: a `catch let error as ONNXError` here crashed Swift 6.3.1.
+        do throws(ONNXError) {
+            try ModelFile.save(variant.model, to: out)
+        } catch {
+            throw error.gsError
+        }
+        if let path = arguments.value("report") { try FileSystem.writeAtomically(variant.report.json.pretty, to: path) }
+        let report = variant.report
+        var text = "\(operands[0]) -> \(out): \(report.shipped.rawValue), nodes \(report.nodesBefore) -> \(report.nodesAfter), "
+        text += String(format: "%.2f -> %.2f MB", Double(report.bytesBefore) / 1e6, Double(report.bytesAfter) / 1e6)
+        if let score = report.score { text += String(format: ", %@ %.2f%%", report.metric.rawValue, score * 100) }
+        text += String(format: ", %.1f s\n", report.seconds)
+        for note in report.notes { text += "note: \(note)\n" }
+        Terminal.write(text)
         return .success
     }
 }

@@ -23,16 +23,7 @@ enum PlanCommand {
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
         let format = arguments.value("format").flatMap(PlanFormat.init(rawValue:)) ?? .text
         let report = Linter.lint(paths: Output.specPaths(arguments))
-        let errors = report.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty {
-            var failed = report
-            failed.diagnostics = errors
-            Terminal.write(
-                DiagnosticFormat.text.render(failed, strict: false, color: Terminal.wantsColor(.standardError)),
-                to: .standardError)
-            Terminal.write("error: the specs have errors; fix them before planning\n", to: .standardError)
-            return .failure
-        }
+        guard try Output.refuseErrors(report, doing: "planning") else { return .failure }
         let only = arguments.all("only")
         let known = Set(report.specs.deployments.map(\.name))
         for name in only where !known.contains(name) {

@@ -16,7 +16,8 @@ import Testing
 
     @Test func convWithMismatchedChannelsNamesTheNode() {
         let node = ExecNode(name: "stem", opType: "Conv", inputs: ["x", "w"], outputs: ["y"])
-        let graph = ExecGraph(nodes: [node], inputs: [ValueInfo(name: "x"), ValueInfo(name: "w")], outputs: [ValueInfo(name: "y")])
+        let graph = ExecGraph(
+            nodes: [node], inputs: [ValueInfo(name: "x"), ValueInfo(name: "w")], outputs: [ValueInfo(name: "y")])
         #expect {
             _ = try Executor(graph: graph, opset: 13).run([
                 "x": Tensor(shape: [1, 3, 4, 4], floats: [Float](repeating: 1, count: 48)),

@@ -9,7 +9,9 @@ import Testing
 /// against the original on held-out samples, and reports what it did.
 @Suite(.serialized) struct CompilerTests {
     static func clsRequest(_ precision: TargetPrecision) throws -> (ModelProto, CompileRequest) {
-        guard let path = QuantizeFixtures.modelPath("ppocr_cls.onnx") else { throw CompileError(message: "ppocr_cls.onnx missing") }
+        guard let path = QuantizeFixtures.modelPath("ppocr_cls.onnx") else {
+            throw CompileError(message: "ppocr_cls.onnx missing")
+        }
         let preprocessing = QuantizeFixtures.ppocr(width: 192, height: 48)
         let calibration = try QuantizeFixtures.samples(input: "x", preprocessing: preprocessing, count: 16)
         let evaluation = try QuantizeFixtures.samples(input: "x", preprocessing: preprocessing, count: 24, offset: 40)
@@ -26,7 +28,9 @@ import Testing
         let (model, request) = try Self.clsRequest(precision)
         let variant = try Compiler.compile(model, request)
         let report = variant.report
-        print("cls \(precision.rawValue): nodes \(report.nodesBefore) -> \(report.nodesAfter), bytes \(report.bytesBefore) -> \(report.bytesAfter), score \(report.score ?? -1), \(String(format: "%.2f", report.seconds)) s, notes \(report.notes)")
+        print(
+            "cls \(precision.rawValue): nodes \(report.nodesBefore) -> \(report.nodesAfter), bytes \(report.bytesBefore) -> \(report.bytesAfter), score \(report.score ?? -1), \(String(format: "%.2f", report.seconds)) s, notes \(report.notes)"
+        )
         #expect(report.shipped == precision)
         #expect(report.met)
         #expect(report.nodesAfter < report.nodesBefore)

@@ -48,19 +48,25 @@ import Testing
         }
         let model = try ModelFile.load(path)
         let preprocessing = Preprocessing(width: 300, height: 300, layout: .nhwc, elementType: .uint8)
-        let calibration = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: "/tmp/vtest-frames")
-        let evaluation = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 4, offset: 40, directory: "/tmp/vtest-frames")
+        let calibration = try QuantizeFixtures.samples(
+            input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: "/tmp/vtest-frames")
+        let evaluation = try QuantizeFixtures.samples(
+            input: "image_tensor:0", preprocessing: preprocessing, count: 4, offset: 40, directory: "/tmp/vtest-frames")
         let config = QuantizationConfig(format: .cpu(reduceRange: false), method: .minMax)
         let float = try ONNXImport.executor(for: model)
         let tensors = QDQQuantizer.tensorsToCalibrate(model, config: config)
         let stats = try Calibrator(executor: float, tensors: tensors, method: config.method).run(calibration)
         let result = try QDQQuantizer(config: config, statistics: stats).quantize(model)
-        print("ssdlite: \(result.quantizedTensors.count) activations, \(result.quantizedWeights.count) weights, \(result.quantizedNodes) nodes quantized")
+        print(
+            "ssdlite: \(result.quantizedTensors.count) activations, \(result.quantizedWeights.count) weights, \(result.quantizedNodes) nodes quantized"
+        )
         let quantized = try ONNXImport.executor(for: result.model)
         for sample in evaluation {
             let a = try float.run(sample)
             let b = try quantized.run(sample)
-            print("scores float \(Array(a["detection_scores:0"]!.floatValues.prefix(5))) int8 \(Array(b["detection_scores:0"]!.floatValues.prefix(5)))")
+            print(
+                "scores float \(Array(a["detection_scores:0"]!.floatValues.prefix(5))) int8 \(Array(b["detection_scores:0"]!.floatValues.prefix(5)))"
+            )
         }
         try ModelFile.save(result.model, to: "/tmp/ssd_int8.onnx")
     }
@@ -75,19 +81,27 @@ import Testing
         let model = try ModelFile.load(path)
         let preprocessing = Preprocessing(width: 300, height: 300, layout: .nhwc, elementType: .uint8)
         let frames = QuantizeFixtures.repository.appendingPathComponent("Specs/data/vtest-frames").path
-        let calibration = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: frames)
-        let evaluation = try QuantizeFixtures.samples(input: "image_tensor:0", preprocessing: preprocessing, count: 16, offset: 40, directory: frames)
+        let calibration = try QuantizeFixtures.samples(
+            input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: frames)
+        let evaluation = try QuantizeFixtures.samples(
+            input: "image_tensor:0", preprocessing: preprocessing, count: 16, offset: 40, directory: frames)
         let config = QuantizationConfig(format: .cpu(reduceRange: false), method: .minMax)
         let float = try ONNXImport.executor(for: model)
         let reference = try evaluation.map { try float.run($0) }
-        let stats = try Calibrator(executor: float, tensors: QDQQuantizer.tensorsToCalibrate(model, config: config), method: .minMax)
-            .run(calibration)
+        let stats = try Calibrator(
+            executor: float, tensors: QDQQuantizer.tensorsToCalibrate(model, config: config), method: .minMax
+        )
+        .run(calibration)
         let fallback = AccuracyFallback(tolerance: 0.02)
-        let outcome = try fallback.run(model: model, statistics: stats, config: config, samples: calibration) { candidate in
+        let outcome = try fallback.run(model: model, statistics: stats, config: config, samples: calibration) {
+            candidate in
             let executor = try ONNXImport.executor(for: candidate)
-            return AccuracyMetric.boxF1.score(reference: reference, candidate: try evaluation.map { try executor.run($0) })
+            return AccuracyMetric.boxF1.score(
+                reference: reference, candidate: try evaluation.map { try executor.run($0) })
         }
-        print("fallback: met \(outcome.met) score \(outcome.score) excluded \(outcome.excluded.count) steps \(outcome.steps.map { "\($0.excludedNodes):\(String(format: "%.3f", $0.score))" }) stopped \(outcome.stopped)")
+        print(
+            "fallback: met \(outcome.met) score \(outcome.score) excluded \(outcome.excluded.count) steps \(outcome.steps.map { "\($0.excludedNodes):\(String(format: "%.3f", $0.score))" }) stopped \(outcome.stopped)"
+        )
         print("top damaged: \(outcome.ranking.prefix(5).map { "\($0.tensor) \(String(format: "%.3f", $0.error))" })")
         #expect(outcome.met)
         #expect(outcome.score >= 0.98)

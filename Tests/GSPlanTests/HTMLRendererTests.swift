@@ -113,9 +113,11 @@ import Testing
                 "person-detector<tspan class=\"sep\"> · </tspan><tspan class=\"prec\">fp16|int8-mixed</tspan>"))
         // vehicle-analysis is `auto`: the candidates its steps build.
         #expect(html.contains("<tspan class=\"prec\">auto(fp16|fp32|int8-mixed)</tspan>"))
-        // ocr-service: fp32 on the Pi, auto (fp16 or fp32) on the gateway.
+        // ocr-service: fp32 on the Pi, auto (all three candidates, calibrated on text lines)
+        // on the gateway.
         #expect(
-            html.contains("ocr-det<tspan class=\"sep\"> · </tspan><tspan class=\"prec\">fp32|auto(fp16|fp32)</tspan>"))
+            html.contains(
+                "ocr-det<tspan class=\"sep\"> · </tspan><tspan class=\"prec\">fp32|auto(fp16|fp32|int8-mixed)</tspan>"))
     }
 
     @Test func treeViewListsDeploymentsTargetsBundlesAndSteps() {

@@ -1,7 +1,8 @@
+import Dispatch
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Dispatch
 
 /// Single-precision matrix multiply, the kernel under Conv, Gemm and MatMul.
 ///

@@ -38,7 +38,9 @@ struct ConvKernel: Kernel {
         let input = try FloatIO.values(x, "input")
         let weight = try FloatIO.values(w, "weight")
         let biasValues = try bias.map { try FloatIO.values($0, "bias") }
-        if let biasValues, biasValues.count != m { throw ExecError("bias has \(biasValues.count) values for \(m) channels") }
+        if let biasValues, biasValues.count != m {
+            throw ExecError("bias has \(biasValues.count) values for \(m) channels")
+        }
         var out = [Float](repeating: 0, count: n * m * oh * ow)
         let window = Window(
             c: c, h: h, w: wIn, m: m, kh: kh, kw: kw, oh: oh, ow: ow,
@@ -83,7 +85,9 @@ struct ConvKernel: Kernel {
     }
 
     /// One channel in, one channel out: a direct loop, vectorised along output rows.
-    static func depthwise(_ g: Window, _ src: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+    static func depthwise(
+        _ g: Window, _ src: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>
+    ) {
         let pointers = ConvPointers(src: src, weight: weight, dst: dst)
         DispatchQueue.concurrentPerform(iterations: min(g.c, Parallel.cores * 4)) { chunk in
             let chunks = min(g.c, Parallel.cores * 4)
@@ -127,7 +131,8 @@ struct ConvKernel: Kernel {
         let cg = g.c / group
         let mg = g.m / group
         let k = cg * g.kh * g.kw
-        let pointwise = g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0
+        let pointwise =
+            g.kh == 1 && g.kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0
             && g.padLeft == 0 && g.oh == g.h && g.ow == g.w
         // Rows per tile: keep the column buffer near 4 MiB.
         let rowsPerTile = max(1, min(g.oh, (1 << 20) / max(1, k * g.ow)))

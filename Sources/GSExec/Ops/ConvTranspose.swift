@@ -31,14 +31,18 @@ struct ConvTransposeKernel: Kernel {
         // Output size and begin pads: from output_shape (pads derived) or from pads.
         var padTop = geometry.pads[0]
         var padLeft = geometry.pads[1]
-        var oh = (h - 1) * geometry.strides[0] + (kh - 1) * geometry.dilations[0] + 1 + padding[0]
+        var oh =
+            (h - 1) * geometry.strides[0] + (kh - 1) * geometry.dilations[0] + 1 + padding[0]
             - geometry.pads[0] - geometry.pads[2]
-        var ow = (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1]
+        var ow =
+            (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1]
             - geometry.pads[1] - geometry.pads[3]
         if let outputShape, outputShape.count >= 2 {
             let target = Array(outputShape.suffix(2))
-            let totalH = max(0, (h - 1) * geometry.strides[0] + (kh - 1) * geometry.dilations[0] + 1 + padding[0] - target[0])
-            let totalW = max(0, (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1] - target[1])
+            let totalH = max(
+                0, (h - 1) * geometry.strides[0] + (kh - 1) * geometry.dilations[0] + 1 + padding[0] - target[0])
+            let totalW = max(
+                0, (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1] - target[1])
             let upper = geometry.autoPad == "SAME_UPPER"
             padTop = upper ? totalH / 2 : totalH - totalH / 2
             padLeft = upper ? totalW / 2 : totalW - totalW / 2
@@ -48,7 +52,8 @@ struct ConvTransposeKernel: Kernel {
             oh = h * geometry.strides[0]
             ow = wIn * geometry.strides[1]
             let totalH = max(0, (h - 1) * geometry.strides[0] + (kh - 1) * geometry.dilations[0] + 1 + padding[0] - oh)
-            let totalW = max(0, (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1] - ow)
+            let totalW = max(
+                0, (wIn - 1) * geometry.strides[1] + (kw - 1) * geometry.dilations[1] + 1 + padding[1] - ow)
             let upper = geometry.autoPad == "SAME_UPPER"
             padTop = upper ? totalH / 2 : totalH - totalH / 2
             padLeft = upper ? totalW / 2 : totalW - totalW / 2

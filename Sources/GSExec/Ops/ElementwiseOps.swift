@@ -133,7 +133,8 @@ struct PowKernel: Kernel {
         let base = try required(inputs, 0)
         var exponent = try required(inputs, 1)
         if base.isFloatingPoint != exponent.isFloatingPoint || base.dataType != exponent.dataType {
-            exponent = base.isFloatingPoint
+            exponent =
+                base.isFloatingPoint
                 ? Tensor.fromFloats(exponent.floatValues, shape: exponent.shape, like: base.storage)
                 : Tensor.fromInts(exponent.int64Values, shape: exponent.shape, like: base.storage)
         }
@@ -179,7 +180,9 @@ struct AbsKernel: Kernel {
         if input.isFloatingPoint {
             return [Tensor.fromFloats(input.floatValues.map { abs($0) }, shape: input.shape, like: input.storage)]
         }
-        return [Tensor.fromInts(input.int64Values.map { $0 < 0 ? 0 &- $0 : $0 }, shape: input.shape, like: input.storage)]
+        return [
+            Tensor.fromInts(input.int64Values.map { $0 < 0 ? 0 &- $0 : $0 }, shape: input.shape, like: input.storage)
+        ]
     }
 }
 
@@ -221,11 +224,16 @@ struct ClipKernel: Kernel {
         if input.isFloatingPoint {
             let lo = low ?? attributeMin
             let hi = high ?? attributeMax
-            return [Tensor.fromFloats(input.floatValues.map { min(max($0, lo), hi) }, shape: input.shape, like: input.storage)]
+            return [
+                Tensor.fromFloats(
+                    input.floatValues.map { min(max($0, lo), hi) }, shape: input.shape, like: input.storage)
+            ]
         }
         let lo = (inputs.count > 1 ? inputs[1]?.int64Values.first : nil) ?? .min
         let hi = (inputs.count > 2 ? inputs[2]?.int64Values.first : nil) ?? .max
-        return [Tensor.fromInts(input.int64Values.map { min(max($0, lo), hi) }, shape: input.shape, like: input.storage)]
+        return [
+            Tensor.fromInts(input.int64Values.map { min(max($0, lo), hi) }, shape: input.shape, like: input.storage)
+        ]
     }
 }
 
@@ -244,7 +252,9 @@ struct WhereKernel: Kernel {
             var out = [Float](repeating: 0, count: Tensor.count(of: shape))
             walker.forEachRun { o, offsets, strides, n in
                 for i in 0..<n {
-                    out[o + i] = mask[offsets[0] + i * strides[0]] ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
+                    out[o + i] =
+                        mask[offsets[0] + i * strides[0]]
+                        ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
                 }
             }
             return [Tensor.fromFloats(out, shape: shape, like: x.storage)]
@@ -253,7 +263,9 @@ struct WhereKernel: Kernel {
             var out = [Bool](repeating: false, count: Tensor.count(of: shape))
             walker.forEachRun { o, offsets, strides, n in
                 for i in 0..<n {
-                    out[o + i] = mask[offsets[0] + i * strides[0]] ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
+                    out[o + i] =
+                        mask[offsets[0] + i * strides[0]]
+                        ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
                 }
             }
             return [Tensor(shape: shape, storage: .bool(out))]
@@ -263,7 +275,9 @@ struct WhereKernel: Kernel {
         var out = [Int64](repeating: 0, count: Tensor.count(of: shape))
         walker.forEachRun { o, offsets, strides, n in
             for i in 0..<n {
-                out[o + i] = mask[offsets[0] + i * strides[0]] ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
+                out[o + i] =
+                    mask[offsets[0] + i * strides[0]]
+                    ? xv[offsets[1] + i * strides[1]] : yv[offsets[2] + i * strides[2]]
             }
         }
         return [Tensor.fromInts(out, shape: shape, like: x.storage)]
@@ -292,7 +306,10 @@ enum Cast {
         case 10: return Tensor(shape: shape, storage: .float16(input.floatValues.map { Float16($0) }))
         case 11:
             if case .double = input.storage { return input }
-            return Tensor(shape: shape, storage: .double(input.isFloatingPoint ? input.floatValues.map(Double.init) : input.int64Values.map(Double.init)))
+            return Tensor(
+                shape: shape,
+                storage: .double(
+                    input.isFloatingPoint ? input.floatValues.map(Double.init) : input.int64Values.map(Double.init)))
         case 9:
             if input.isFloatingPoint { return Tensor(shape: shape, storage: .bool(input.floatValues.map { $0 != 0 })) }
             return Tensor(shape: shape, storage: .bool(input.int64Values.map { $0 != 0 }))

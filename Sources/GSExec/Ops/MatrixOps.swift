@@ -20,13 +20,20 @@ struct GemmKernel: Kernel {
         let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard k == kb else { throw ExecError("Gemm inner sizes differ: A \(a.shape), B \(b.shape)") }
-        let left = transA ? Matrix.transpose(try FloatIO.values(a, "A"), rows: a.shape[0], columns: a.shape[1]) : try FloatIO.values(a, "A")
-        let right = transB ? Matrix.transpose(try FloatIO.values(b, "B"), rows: b.shape[0], columns: b.shape[1]) : try FloatIO.values(b, "B")
+        let left =
+            transA
+            ? Matrix.transpose(try FloatIO.values(a, "A"), rows: a.shape[0], columns: a.shape[1])
+            : try FloatIO.values(a, "A")
+        let right =
+            transB
+            ? Matrix.transpose(try FloatIO.values(b, "B"), rows: b.shape[0], columns: b.shape[1])
+            : try FloatIO.values(b, "B")
         var out = Matrix.multiply(left, right, m: m, n: n, k: k)
         if alpha != 1 { for i in out.indices { out[i] *= alpha } }
         if inputs.count > 2, let c = inputs[2], beta != 0 {
-            let bias = try Broadcast.arithmetic(AddOp.self, Tensor(shape: [m, n], floats: [Float](repeating: 0, count: m * n)),
-                                                Tensor(shape: c.shape, floats: try FloatIO.values(c, "C")))
+            let bias = try Broadcast.arithmetic(
+                AddOp.self, Tensor(shape: [m, n], floats: [Float](repeating: 0, count: m * n)),
+                Tensor(shape: c.shape, floats: try FloatIO.values(c, "C")))
             let values = bias.floatValues
             for i in out.indices { out[i] += beta * values[i] }
         }

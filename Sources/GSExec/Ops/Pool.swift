@@ -98,6 +98,9 @@ struct GlobalPoolKernel: Kernel {
                 out[plane] = slice.max() ?? 0
             }
         }
-        return [Tensor.fromFloats(out, shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), like: x.storage)]
+        return [
+            Tensor.fromFloats(
+                out, shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), like: x.storage)
+        ]
     }
 }

@@ -28,15 +28,25 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
             }
             return Double(agree) / Double(reference.count)
         case .boxF1:
-            var matched = 0
-            var total = 0
+            // Recall: reference boxes above the threshold found among candidate boxes above
+            // it minus a margin; precision the other way round. The margin keeps a score
+            // moving from 0.31 to 0.29 from counting as a lost detection (hysteresis).
+            var recall = (hit: 0, total: 0)
+            var precision = (hit: 0, total: 0)
             for (r, c) in zip(reference, candidate) {
-                let a = Detections.fromSSD(r)
-                let b = Detections.fromSSD(c)
-                matched += Detections.matches(a, b)
-                total += a.count + b.count
+                let low = Detections.scoreThreshold - Detections.margin
+                let referenceBoxes = Detections.fromSSD(r, threshold: Detections.scoreThreshold)
+                let candidateLoose = Detections.fromSSD(c, threshold: low)
+                recall.hit += Detections.matches(referenceBoxes, candidateLoose)
+                recall.total += referenceBoxes.count
+                let candidateBoxes = Detections.fromSSD(c, threshold: Detections.scoreThreshold)
+                let referenceLoose = Detections.fromSSD(r, threshold: low)
+                precision.hit += Detections.matches(candidateBoxes, referenceLoose)
+                precision.total += candidateBoxes.count
             }
-            return total == 0 ? 1 : 2 * Double(matched) / Double(total)
+            let r = recall.total == 0 ? 1 : Double(recall.hit) / Double(recall.total)
+            let p = precision.total == 0 ? 1 : Double(precision.hit) / Double(precision.total)
+            return r + p == 0 ? 0 : 2 * r * p / (r + p)
         case .mapBoxF1:
             var matched = 0
             var total = 0
@@ -86,6 +96,9 @@ enum Detections {
     }
 
     static let scoreThreshold: Float = 0.3
+    /// Half-width of the band around the threshold where a score change is not a new or lost
+    /// detection.
+    static let margin: Float = 0.05
 
     static func argmax(_ values: [Float]) -> Int {
         var best = 0
@@ -96,18 +109,22 @@ enum Detections {
     /// Detections from SSD-style outputs: the output whose last axis is 4 holds boxes, a
     /// float output with the same leading shape holds scores (the one named like scores
     /// when several), an optional one classes, and a count may cut the list.
-    static func fromSSD(_ outputs: [String: Tensor]) -> [Box] {
-        guard let boxes = outputs.first(where: { $0.value.shape.last == 4 && $0.value.rank >= 2 })?.value else { return [] }
+    static func fromSSD(_ outputs: [String: Tensor], threshold: Float = scoreThreshold) -> [Box] {
+        guard let boxes = outputs.first(where: { $0.value.shape.last == 4 && $0.value.rank >= 2 })?.value else {
+            return []
+        }
         let count = boxes.count / 4
         let lists = outputs.filter { $0.value.count == count && $0.value.shape.last != 4 }
         let scores = (lists.first { $0.key.lowercased().contains("score") } ?? lists.first)?.value.floatValues ?? []
         let classes = lists.first { $0.key.lowercased().contains("class") }?.value.floatValues
-        let limit = outputs.first { $0.value.count == 1 && $0.key.lowercased().contains("num") }?.value.floatValues.first
+        let limit = outputs.first { $0.value.count == 1 && $0.key.lowercased().contains("num") }?.value.floatValues
+            .first
         let values = boxes.floatValues
         var result: [Box] = []
-        for i in 0..<min(count, limit.map { Int($0) } ?? count) where i < scores.count && scores[i] >= scoreThreshold {
+        for i in 0..<min(count, limit.map { Int($0) } ?? count) where i < scores.count && scores[i] >= threshold {
             result.append(
-                Box(x0: values[i * 4 + 1], y0: values[i * 4], x1: values[i * 4 + 3], y1: values[i * 4 + 2],
+                Box(
+                    x0: values[i * 4 + 1], y0: values[i * 4], x1: values[i * 4 + 3], y1: values[i * 4 + 2],
                     label: classes.map { Int($0[i]) } ?? 0))
         }
         return result

@@ -34,6 +34,8 @@ public struct CompileRequest: Sendable {
     public var passes: [String]
     /// Upper bound on the int8-mixed search.
     public var fallbackSeconds: Double
+    /// Whether `evaluation` holds generated inputs rather than the Model's data (reported).
+    public var syntheticEvaluation = false
 
     public init(
         precision: TargetPrecision, inputShapes: [String: [Int]] = [:], format: QDQFormat = .cpu(reduceRange: false),

@@ -9,9 +9,16 @@ import ONNX
 /// samples; a quantized variant that misses the tolerance fails the build or, where the
 /// Model allows it, ships the float variant and says why.
 public enum Compiler {
+    /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
+    /// changed); part of every build cache key, with gsctl's version.
+    public static let revision = 4
+
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = Date()
         var notes: [String] = []
+        if request.syntheticEvaluation {
+            notes.append("accuracy measured on \(request.evaluation.count) generated inputs: the Model has no evaluation data")
+        }
         let context = PassContext(inputShapes: request.inputShapes)
         let optimized = try PassPipeline(request.passes).run(model, context)
         var passes = optimized.reports
@@ -20,7 +27,8 @@ public enum Compiler {
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
-            return request.metric.score(reference: reference, candidate: try request.evaluation.map { try executor.run($0) })
+            return request.metric.score(
+                reference: reference, candidate: try request.evaluation.map { try executor.run($0) })
         }
         var variant = optimized.model
         var shipped = request.precision
@@ -46,26 +54,33 @@ public enum Compiler {
                 method: request.method
             ).run(request.calibration)
             if request.precision == .int8Mixed, !request.evaluation.isEmpty {
-                let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds).run(
-                    model: prepared.model, statistics: statistics, config: config, samples: request.calibration
-                ) { candidate in try score(candidate) ?? 1 }
+                let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds)
+                    .run(
+                        model: prepared.model, statistics: statistics, config: config, samples: request.calibration
+                    ) { candidate in try score(candidate) ?? 1 }
                 variant = outcome.result.model
                 keptInFloat = outcome.keptTensors.map(\.tensor)
                 damaged = outcome.ranking.prefix(5).map { "\($0.tensor) (\(String(format: "%.3f", $0.error)))" }
                 notes.append(
-                    "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)")
+                    "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)"
+                )
                 passes.append(
                     PassReport(
                         pass: "quantize-qdq",
-                        counts: ["activations": outcome.result.quantizedTensors.count, "weights": outcome.result.quantizedWeights.count,
-                                 "keptInFloat": outcome.excluded.count]))
+                        counts: [
+                            "activations": outcome.result.quantizedTensors.count,
+                            "weights": outcome.result.quantizedWeights.count,
+                            "keptInFloat": outcome.excluded.count,
+                        ]))
             } else {
                 let result = try QDQQuantizer(config: config, statistics: statistics).quantize(prepared.model)
                 variant = result.model
                 passes.append(
                     PassReport(
                         pass: "quantize-qdq",
-                        counts: ["activations": result.quantizedTensors.count, "weights": result.quantizedWeights.count]))
+                        counts: [
+                            "activations": result.quantizedTensors.count, "weights": result.quantizedWeights.count,
+                        ]))
                 if let achieved = try score(result.model), achieved < 1 - request.tolerance {
                     let ranking = try SensitivityRanking.rank(
                         float: prepared.model, quantized: result, config: config, samples: request.calibration)
@@ -77,7 +92,8 @@ public enum Compiler {
         var report = VariantReport(
             requested: request.precision, shipped: shipped, nodesBefore: model.graph.nodeCountIncludingSubgraphs,
             nodesAfter: variant.graph.nodeCountIncludingSubgraphs, bytesBefore: model.serialized().count,
-            bytesAfter: variant.serialized().count, metric: request.metric, score: achieved, tolerance: request.tolerance,
+            bytesAfter: variant.serialized().count, metric: request.metric, score: achieved,
+            tolerance: request.tolerance,
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
         if !report.met {
@@ -87,10 +103,12 @@ public enum Compiler {
             case .fail:
                 report.seconds = Date().timeIntervalSince(started)
                 throw CompileError(
-                    message: "\(request.precision.rawValue) loses \(drop) points of \(request.metric.rawValue) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
+                    message:
+                        "\(request.precision.rawValue) loses \(drop) points of \(request.metric.rawValue) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
                     report: report)
             case .shipFloat:
-                notes.append("\(request.precision.rawValue) lost \(drop) points (tolerance \(limit)): shipping the fp32 variant")
+                notes.append(
+                    "\(request.precision.rawValue) lost \(drop) points (tolerance \(limit)): shipping the fp32 variant")
                 variant = optimized.model
                 shipped = .fp32
                 achieved = try score(variant)

@@ -13,7 +13,7 @@ public struct AccuracyFallback {
     public var maxSteps: Int
     public var timeBudget: TimeInterval
 
-    public init(tolerance: Double, maxSteps: Int = 16, timeBudget: TimeInterval = 600) {
+    public init(tolerance: Double, maxSteps: Int = 12, timeBudget: TimeInterval = 600) {
         self.tolerance = tolerance
         self.maxSteps = maxSteps
         self.timeBudget = timeBudget
@@ -58,7 +58,8 @@ public struct AccuracyFallback {
         let ranking = try SensitivityRanking.rank(float: model, quantized: full, config: config, samples: samples)
         if fullScore >= target {
             return Outcome(
-                result: full, score: fullScore, met: true, excluded: [], keptTensors: [], steps: steps, ranking: ranking,
+                result: full, score: fullScore, met: true, excluded: [], keptTensors: [], steps: steps,
+                ranking: ranking,
                 stopped: "met with everything quantized")
         }
         // Cumulative exclusion sets after taking the top 1, 2, ... groups.
@@ -77,8 +78,14 @@ public struct AccuracyFallback {
         var take = 1
         var stopped = "exhausted the ranking"
         while take <= sets.count {
-            if steps.count >= maxSteps { stopped = "step limit"; break }
-            if Date().timeIntervalSince(started) > timeBudget { stopped = "time budget"; break }
+            if steps.count >= maxSteps {
+                stopped = "step limit"
+                break
+            }
+            if Date().timeIntervalSince(started) > timeBudget {
+                stopped = "time budget"
+                break
+            }
             let (result, score) = try attempt(sets[take - 1])
             if score >= target {
                 best = (result, score, take)

@@ -1,8 +1,8 @@
+import GSExec
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-import GSExec
 
 /// How a tensor's float range is chosen from what calibration saw.
 public enum CalibrationMethod: Sendable, Hashable {
@@ -77,14 +77,16 @@ public struct Calibrator {
     public func run(_ samples: [[String: Tensor]]) throws -> [String: TensorStatistics] {
         var statistics: [String: TensorStatistics] = [:]
         for sample in samples {
-            _ = try executor.run(sample, fetch: [], observe: { name, tensor in
-                guard tensors.contains(name), tensor.isFloatStorage else { return }
-                var stats = statistics[name] ?? TensorStatistics()
-                let (low, high) = Self.extremes(tensor)
-                stats.minimum = min(stats.minimum, low)
-                stats.maximum = max(stats.maximum, high)
-                statistics[name] = stats
-            })
+            _ = try executor.run(
+                sample, fetch: [],
+                observe: { name, tensor in
+                    guard tensors.contains(name), tensor.isFloatStorage else { return }
+                    var stats = statistics[name] ?? TensorStatistics()
+                    let (low, high) = Self.extremes(tensor)
+                    stats.minimum = min(stats.minimum, low)
+                    stats.maximum = max(stats.maximum, high)
+                    statistics[name] = stats
+                })
         }
         guard method != .minMax else { return statistics }
         let absolute = method == .entropy
@@ -96,11 +98,13 @@ public struct Calibrator {
             statistics[name] = updated
         }
         for sample in samples {
-            _ = try executor.run(sample, fetch: [], observe: { name, tensor in
-                guard var stats = statistics[name], tensor.isFloatStorage else { return }
-                Self.accumulate(tensor, into: &stats, absolute: absolute)
-                statistics[name] = stats
-            })
+            _ = try executor.run(
+                sample, fetch: [],
+                observe: { name, tensor in
+                    guard var stats = statistics[name], tensor.isFloatStorage else { return }
+                    Self.accumulate(tensor, into: &stats, absolute: absolute)
+                    statistics[name] = stats
+                })
         }
         return statistics
     }

@@ -46,7 +46,9 @@ struct QDQEditor {
     }
 
     /// Q(tensor) -> DQ with scalar parameters; returns the DQ output's name.
-    mutating func addActivationQDQ(_ tensor: String, _ parameters: QuantizationParameters, type: QuantizedType) -> String {
+    mutating func addActivationQDQ(_ tensor: String, _ parameters: QuantizationParameters, type: QuantizedType)
+        -> String
+    {
         let scale = unique("\(tensor)_scale")
         let zeroPoint = unique("\(tensor)_zero_point")
         let quantized = unique("\(tensor)_QuantizeLinear_Output")
@@ -54,9 +56,13 @@ struct QDQEditor {
         addInitializer(TensorProto(name: scale, shape: [], values: [parameters.scale]))
         addInitializer(Self.zeroPointTensor(zeroPoint, [parameters.zeroPoint], shape: [], type: type))
         added.append(
-            NodeProto("QuantizeLinear", inputs: [tensor, scale, zeroPoint], outputs: [quantized], name: unique("\(tensor)_QuantizeLinear")))
+            NodeProto(
+                "QuantizeLinear", inputs: [tensor, scale, zeroPoint], outputs: [quantized],
+                name: unique("\(tensor)_QuantizeLinear")))
         added.append(
-            NodeProto("DequantizeLinear", inputs: [quantized, scale, zeroPoint], outputs: [dequantized], name: unique("\(tensor)_DequantizeLinear")))
+            NodeProto(
+                "DequantizeLinear", inputs: [quantized, scale, zeroPoint], outputs: [dequantized],
+                name: unique("\(tensor)_DequantizeLinear")))
         return dequantized
     }
 
@@ -86,7 +92,8 @@ struct QDQEditor {
         let parameterShape = axis == nil ? [Int]() : [channels]
         addInitializer(TensorProto(name: quantizedName, shape: shape, values: quantized))
         addInitializer(TensorProto(name: scaleName, shape: parameterShape, values: parameters.map(\.scale)))
-        addInitializer(Self.zeroPointTensor(zeroPointName, parameters.map(\.zeroPoint), shape: parameterShape, type: type))
+        addInitializer(
+            Self.zeroPointTensor(zeroPointName, parameters.map(\.zeroPoint), shape: parameterShape, type: type))
         var attributes: [AttributeProto] = []
         if let axis { attributes.append(.int("axis", Int64(axis))) }
         added.append(
@@ -102,7 +109,9 @@ struct QDQEditor {
         _ bias: String, values: [Float], inputScale: Float, weightScales: [Float], perChannel: Bool, forNode: String
     ) -> String? {
         let channels = values.count
-        let scales = (0..<channels).map { inputScale * weightScales[weightScales.count == 1 ? 0 : min($0, weightScales.count - 1)] }
+        let scales = (0..<channels).map {
+            inputScale * weightScales[weightScales.count == 1 ? 0 : min($0, weightScales.count - 1)]
+        }
         var quantized = [Int32](repeating: 0, count: channels)
         for i in 0..<channels {
             guard scales[i] > 0 else { return nil }
@@ -116,8 +125,12 @@ struct QDQEditor {
         let output = unique("\(bias)_DequantizeLinear_Output")
         let perAxis = weightScales.count > 1
         addInitializer(TensorProto(name: quantizedName, shape: [channels], values: quantized))
-        addInitializer(TensorProto(name: scaleName, shape: perAxis ? [channels] : [], values: perAxis ? scales : [scales[0]]))
-        addInitializer(TensorProto(name: zeroPointName, shape: perAxis ? [channels] : [], values: [Int32](repeating: 0, count: perAxis ? channels : 1)))
+        addInitializer(
+            TensorProto(name: scaleName, shape: perAxis ? [channels] : [], values: perAxis ? scales : [scales[0]]))
+        addInitializer(
+            TensorProto(
+                name: zeroPointName, shape: perAxis ? [channels] : [],
+                values: [Int32](repeating: 0, count: perAxis ? channels : 1)))
         added.append(
             NodeProto(
                 "DequantizeLinear", inputs: [quantizedName, scaleName, zeroPointName], outputs: [output],

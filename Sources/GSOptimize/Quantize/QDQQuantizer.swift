@@ -42,7 +42,9 @@ public struct QDQQuantizer {
     public func quantize(_ model: ModelProto) throws -> Result {
         let opset = Int(model.opsetVersion(domain: "") ?? 0)
         if config.perChannel, opset < 13 {
-            throw PassError(pass: "quantize", "per-channel QDQ needs opset 13 or later (the model has \(opset)); run upgrade-opset first")
+            throw PassError(
+                pass: "quantize",
+                "per-channel QDQ needs opset 13 or later (the model has \(opset)); run upgrade-opset first")
         }
         var graph = model.graph
         let plan = QuantizationPlan(graph, config: config)
@@ -89,7 +91,8 @@ public struct QDQQuantizer {
             editor.replaceInput(node: item.node, position: item.position, with: dequantized.output)
             quantizedWeights[item.weight, default: []].append(item.node)
             // Bias: int32 with scale = input scale x weight scale (per channel).
-            if let bias = item.bias, let input = item.activationInput, let inputParameters = activationParameters[input],
+            if let bias = item.bias, let input = item.activationInput,
+                let inputParameters = activationParameters[input],
                 let biasTensor = editor.initializer(bias), let biasValues = try? biasTensor.floats(),
                 let biasOutput = editor.addBiasDQ(
                     bias, values: biasValues, inputScale: inputParameters.scale, weightScales: dequantized.scales,
@@ -143,6 +146,10 @@ struct QuantizationPlan {
         let consumers = graph.consumerIndex()
         let producers = graph.producerIndex()
         let floatValues = Self.floatValues(graph)
+        var ranks: [String: Int] = [:]
+        for info in graph.valueInfo + graph.output + graph.input {
+            if let dims = info.tensorType?.shape?.dim { ranks[info.name] = dims.count }
+        }
         func name(_ node: NodeProto, _ index: Int) -> String { node.name.isEmpty ? "node_\(index)" : node.name }
         func isFloatActivation(_ value: String) -> Bool {
             !value.isEmpty && !initializers.contains(value) && floatValues.contains(value)
@@ -165,10 +172,12 @@ struct QuantizationPlan {
                 let data = node.input[0]
                 if floatInitializers.contains(weight), isFloatActivation(data) {
                     // Gemm's C and Conv's B are biases when constant and 1-D.
-                    let biasName = node.input.count > 2 && floatInitializers.contains(node.input[2]) ? node.input[2] : nil
-                    let isBias = biasName.map { bias in
-                        graph.initializer.first { $0.name == bias }.map { $0.dims.count == 1 } ?? false
-                    } ?? false
+                    let biasName =
+                        node.input.count > 2 && floatInitializers.contains(node.input[2]) ? node.input[2] : nil
+                    let isBias =
+                        biasName.map { bias in
+                            graph.initializer.first { $0.name == bias }.map { $0.dims.count == 1 } ?? false
+                        } ?? false
                     let rank = graph.initializer.first { $0.name == weight }?.dims.count ?? 0
                     let effectiveAxis = node.opType == "MatMul" ? max(0, rank - 1) : axis
                     weights.append(
@@ -187,16 +196,19 @@ struct QuantizationPlan {
                 }
             } else if QuantizableOps.computing.contains(node.opType) {
                 let inputs = node.input.filter(isFloatActivation)
-                // Arithmetic joins the quantized region only where it continues it (a
-                // residual Add after convolutions), never in float post-processing.
+                // Arithmetic joins the quantized region only where it continues it on feature
+                // maps (a residual Add after convolutions, 4-D), never in float
+                // post-processing such as box decoding (2-D lists of boxes).
                 let continuesRegion = inputs.contains { input in
                     producers[input].map { quantizedNodes.contains(name(graph.node[$0], $0)) } ?? false
                 }
-                guard !inputs.isEmpty, continuesRegion else { continue }
+                let onFeatureMaps = node.output.first.map { ranks[$0] == 4 } ?? false
+                guard !inputs.isEmpty, continuesRegion, onFeatureMaps || node.opType == "GlobalAveragePool" else { continue }
                 for input in inputs { add(input, reader: nodeName) }
                 quantizedNodes.insert(nodeName)
             } else if QuantizableOps.passThrough.contains(node.opType), let input = node.input.first,
-                isFloatActivation(input), producers[input].map({ quantizedNodes.contains(name(graph.node[$0], $0)) }) ?? false,
+                isFloatActivation(input),
+                producers[input].map({ quantizedNodes.contains(name(graph.node[$0], $0)) }) ?? false,
                 let output = node.output.first, Self.feedsComputing(output, graph, consumers, config, name)
             {
                 // Only between quantized ops: moving int8 data from one to the next is what
@@ -209,16 +221,21 @@ struct QuantizationPlan {
             }
             // Outputs of computing ops get their own Q/DQ so runtimes can fuse the op;
             // an activation that follows alone absorbs it (its output is quantized instead).
-            guard QuantizableOps.weightAxis(node.opType, transB: false) != nil || QuantizableOps.computing.contains(node.opType),
+            guard
+                QuantizableOps.weightAxis(node.opType, transB: false) != nil
+                    || QuantizableOps.computing.contains(node.opType),
                 let output = node.output.first, !output.isEmpty, !outputs.contains(output)
             else { continue }
             let readers = consumers[output] ?? []
             if readers.count == 1, QuantizableOps.absorbed.contains(graph.node[readers[0]].opType),
-                config.format != .tensorRT, let activated = graph.node[readers[0]].output.first, !outputs.contains(activated)
+                config.format != .tensorRT, let activated = graph.node[readers[0]].output.first,
+                !outputs.contains(activated)
             {
                 let follower = name(graph.node[readers[0]], readers[0])
                 if !config.excludedNodes.contains(follower) {
-                    for reader in consumers[activated] ?? [] { add(activated, reader: name(graph.node[reader], reader)) }
+                    for reader in consumers[activated] ?? [] {
+                        add(activated, reader: name(graph.node[reader], reader))
+                    }
                     quantizedNodes.insert(follower)
                 }
             }
@@ -243,7 +260,12 @@ struct QuantizationPlan {
         for index in consumers[value] ?? [] {
             let node = graph.node[index]
             guard !config.excludedNodes.contains(name(node, index)) else { continue }
-            if QuantizableOps.computing.contains(node.opType) { return true }
+            if QuantizableOps.weightAxis(node.opType, transB: false) != nil { return true }
+            if QuantizableOps.computing.contains(node.opType), let output = node.output.first,
+                graph.valueInfo.contains(where: { $0.name == output && $0.tensorType?.shape?.dim.count == 4 })
+            {
+                return true
+            }
             if QuantizableOps.passThrough.contains(node.opType), let output = node.output.first,
                 feedsComputing(output, graph, consumers, config, name, depth: depth + 1)
             {

@@ -7,9 +7,12 @@ public enum QDQFormat: Sendable, Hashable {
     /// inputs of residual Adds.
     case tensorRT
 
+    /// Activations always use the full 8 bits; reduce_range is about weights (as in
+    /// onnxruntime's quantizer), whose products would otherwise saturate 16-bit sums on
+    /// CPUs without VNNI.
     var activationType: QuantizedType {
         switch self {
-        case .cpu(let reduce): .uint8(reduceRange: reduce)
+        case .cpu: .uint8(reduceRange: false)
         case .tensorRT: .int8(symmetric: true, reduceRange: false)
         }
     }

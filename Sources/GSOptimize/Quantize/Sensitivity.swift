@@ -30,17 +30,22 @@ public enum SensitivityRanking {
         var sums: [String: (errors: [Double], norms: [Double])] = [:]
         let executor = try ONNXImport.executor(for: model)
         for sample in samples.prefix(4) {
-            _ = try executor.run(sample, fetch: [], observe: { name, tensor in
-                guard let parameters = result.activationParameters[name], tensor.isFloatStorage else { return }
-                let (errors, norms) = channelErrors(tensor, parameters, type)
-                var entry = sums[name] ?? (Array(repeating: 0, count: errors.count), Array(repeating: 0, count: errors.count))
-                guard entry.errors.count == errors.count else { return }
-                for i in 0..<errors.count {
-                    entry.errors[i] += errors[i]
-                    entry.norms[i] += norms[i]
-                }
-                sums[name] = entry
-            })
+            _ = try executor.run(
+                sample, fetch: [],
+                observe: { name, tensor in
+                    guard let parameters = result.activationParameters[name], tensor.isFloatStorage else { return }
+                    let (errors, norms) = channelErrors(tensor, parameters, type)
+                    var entry =
+                        sums[name] ?? (
+                            Array(repeating: 0, count: errors.count), Array(repeating: 0, count: errors.count)
+                        )
+                    guard entry.errors.count == errors.count else { return }
+                    for i in 0..<errors.count {
+                        entry.errors[i] += errors[i]
+                        entry.norms[i] += norms[i]
+                    }
+                    sums[name] = entry
+                })
         }
         for (tensor, readers) in result.quantizedTensors {
             let error = sums[tensor].map(relative) ?? 0
@@ -55,7 +60,8 @@ public enum SensitivityRanking {
             guard let tensor = initializers[weight], let values = try? tensor.floats() else { continue }
             ranking.append(
                 Sensitivity(
-                    tensor: weight, kind: .weight, error: weightError(values, shape: tensor.shape, type: config.format.weightType),
+                    tensor: weight, kind: .weight,
+                    error: weightError(values, shape: tensor.shape, type: config.format.weightType),
                     nodes: nodes))
         }
         return ranking.sorted { ($0.error, $1.tensor) > ($1.error, $0.tensor) }

@@ -75,7 +75,8 @@ enum ObjectDecoder {
         switch task {
         case .classification, .ocrDirection: .top1Agreement
         case .detection, .ocrDetection: .boxF1
-        case .ocrRecognition, .other: .outputError
+        case .ocrRecognition: .charAccuracy
+        case .other: .outputError
         }
     }
 

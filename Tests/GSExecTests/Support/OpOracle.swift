@@ -22,7 +22,8 @@ enum OpOracle {
 
     /// The oracle's Python: $GSCTL_PYTHON, else the repository's .venv-oracle.
     static func python() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["GSCTL_PYTHON"], FileManager.default.fileExists(atPath: path) {
+        if let path = ProcessInfo.processInfo.environment["GSCTL_PYTHON"], FileManager.default.fileExists(atPath: path)
+        {
             return path
         }
         let local = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
@@ -42,7 +43,8 @@ enum OpOracle {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try python())
         let directory = testsDirectory.appendingPathComponent("oracle")
-        process.arguments = [directory.appendingPathComponent("op_oracle.py").path]
+        process.arguments =
+            [directory.appendingPathComponent("op_oracle.py").path]
             + files.map { directory.appendingPathComponent($0).path }
         let output = Pipe()
         let errors = Pipe()
@@ -72,7 +74,9 @@ enum OpOracle {
         return OracleCase(
             name: json["name"] as? String ?? "?", op: json["op"] as? String ?? "?", opset: json["opset"] as? Int ?? 17,
             attributes: attributes,
-            inputs: try (json["inputs"] as? [Any] ?? []).map { ($0 as? [String: Any]).map(decodeTensor) }.map { try $0?.get() },
+            inputs: try (json["inputs"] as? [Any] ?? []).map { ($0 as? [String: Any]).map(decodeTensor) }.map {
+                try $0?.get()
+            },
             outputs: try (json["outputs"] as? [[String: Any]] ?? []).map { try decodeTensor($0).get() },
             tolerance: Float(json["tolerance"] as? Double ?? 1e-5))
     }
@@ -131,8 +135,12 @@ enum OpOracle {
         let results = try Executor(graph: graph, opset: oracle.opset).run(feeds)
         for (index, expected) in oracle.outputs.enumerated() {
             let actual = try #require(results["out\(index)"])
-            #expect(actual.dataType == expected.dataType, "\(oracle.name) out\(index): type \(actual.dataType) vs \(expected.dataType)")
-            #expect(actual.shape == expected.shape, "\(oracle.name) out\(index): shape \(actual.shape) vs \(expected.shape)")
+            #expect(
+                actual.dataType == expected.dataType,
+                "\(oracle.name) out\(index): type \(actual.dataType) vs \(expected.dataType)")
+            #expect(
+                actual.shape == expected.shape, "\(oracle.name) out\(index): shape \(actual.shape) vs \(expected.shape)"
+            )
             let a = actual.floatValues
             let e = expected.floatValues
             guard a.count == e.count else { continue }
@@ -148,8 +156,10 @@ enum OpOracle {
                     where_ = i
                 }
             }
-            #expect(worst <= oracle.tolerance * scale + 1e-6,
-                    "\(oracle.name) out\(index): max difference \(worst) at \(where_) (ours \(a[where_]), onnxruntime \(e[where_]))")
+            #expect(
+                worst <= oracle.tolerance * scale + 1e-6,
+                "\(oracle.name) out\(index): max difference \(worst) at \(where_) (ours \(a[where_]), onnxruntime \(e[where_]))"
+            )
         }
     }
 }

@@ -12,9 +12,10 @@ enum QuantizeFixtures {
     }()
 
     static func modelPath(_ file: String) -> String? {
-        for directory in [repository.deletingLastPathComponent().appendingPathComponent("shared/models"),
-                          repository.appendingPathComponent("Specs/models")]
-        {
+        for directory in [
+            repository.deletingLastPathComponent().appendingPathComponent("shared/models"),
+            repository.appendingPathComponent("Specs/models"),
+        ] {
             let path = directory.appendingPathComponent(file).path
             if FileManager.default.fileExists(atPath: path) { return path }
         }
@@ -29,7 +30,9 @@ enum QuantizeFixtures {
     ) throws -> [[String: Tensor]] {
         let dataset = try Dataset(
             DataSource(path: directory),
-            inputs: [DatasetInput(name: input, shape: preprocessing.outputShape, elementType: preprocessing.elementType)],
+            inputs: [
+                DatasetInput(name: input, shape: preprocessing.outputShape, elementType: preprocessing.elementType)
+            ],
             preprocessing: preprocessing)
         let indices = Array((offset..<min(dataset.count, offset + count)))
         return try dataset.samples(indices)
@@ -38,6 +41,7 @@ enum QuantizeFixtures {
     /// PP-OCR's preprocessing: BGR, (x / 255 - 0.5) / 0.5.
     static func ppocr(width: Int, height: Int) -> Preprocessing {
         Preprocessing(
-            width: width, height: height, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: .bgr)
+            width: width, height: height, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
+            channelOrder: .bgr)
     }
 }

@@ -1,0 +1,53 @@
+import GSCore
+import GSOptimize
+import GSPlan
+import GSSpec
+
+/// The build cache key of one optimize step: the digest of everything that changes its
+/// output (model bytes, precision, passes and options, calibration and evaluation data,
+/// device form, gsctl version). A fresh CI runner with the same key reuses the variant
+/// instead of quantizing again; hosts record it.
+public enum BuildKey {
+    public static func compute(step: BuildStep, model: Model, request: CompileRequest, dataDigests: [String])
+        -> String
+    {
+        let shapes = request.inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))" }
+        let description: JSONValue = [
+            "gsctl": .string(GSVersion.current),
+            "compiler": .int(Compiler.revision),
+            "model": .string(model.sha256?.value ?? ""),
+            "precision": .string(step.precision.rawValue),
+            "shapes": .strings(shapes),
+            "format": .string(request.format.name),
+            "method": .string("\(request.method)"),
+            "metric": .string(request.metric.rawValue),
+            "tolerance": .double(request.tolerance),
+            "onMiss": .string(request.onMiss.rawValue),
+            "passes": .strings(request.passes),
+            "preprocess": .string(StepRequest.preprocessing(model).map { "\($0)" } ?? "none"),
+            "calibrationSamples": .int(model.calibration?.samples ?? 0),
+            "evaluationSamples": .int(model.evaluation.samples),
+            "data": .strings(dataDigests),
+        ]
+        return SHA256.hex(of: description.canonical)
+    }
+
+    /// Digest of a data source's content: a folder's image files by name and content, or
+    /// the file itself.
+    public static func dataDigest(_ path: String) throws(GSError) -> String {
+        switch FileSystem.kind(of: path) {
+        case .directory:
+            var lines: [String] = []
+            for entry in try FileSystem.list(path) where entry.kind == .file {
+                let lower = entry.name.lowercased()
+                guard lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png") else { continue }
+                lines.append("\(entry.name) \(try SHA256.hex(ofFile: FileSystem.join(path, entry.name)))")
+            }
+            return SHA256.hex(of: lines.joined(separator: "\n"))
+        case .missing:
+            throw GSError("data `\(path)` does not exist")
+        default:
+            return try SHA256.hex(ofFile: path)
+        }
+    }
+}

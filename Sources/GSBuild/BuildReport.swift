@@ -1,0 +1,69 @@
+import GSBundle
+import GSCore
+
+/// The build report, in the shape of the talk's tables: per model x device x precision the
+/// accuracy against the original, size, nodes before and after, and compile time.
+struct BuildReport {
+    var steps: [StepOutcome]
+    var bundles: [PackedBundle]
+
+    var json: JSONValue {
+        [
+            "version": 1,
+            "gsctl": .string(GSVersion.current),
+            "steps": .array(
+                steps.map { outcome in
+                    [
+                        "id": .string(outcome.step.id),
+                        "model": .string(outcome.step.model),
+                        "device": .string(outcome.step.device),
+                        "precision": .string(outcome.step.precision.rawValue),
+                        "buildKey": .string(outcome.key),
+                        "cached": .bool(outcome.cached),
+                        "report": outcome.report,
+                    ]
+                }),
+            "bundles": .array(
+                bundles.map { bundle in
+                    [
+                        "id": .string(bundle.manifest.id),
+                        "archive": .string(FileSystem.basename(bundle.archivePath)),
+                        "bytes": .int(bundle.archiveSize),
+                        "manifestSha256": .string(bundle.manifestDigest),
+                        "signed": .bool(bundle.signature != nil),
+                    ]
+                }),
+        ]
+    }
+
+    var markdown: String {
+        var out = "# gsctl build report\n\n"
+        out += "| model | device | precision | ships | accuracy (metric) | tolerance | MB before | MB after | nodes before | nodes after | compile s |\n"
+        out += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for outcome in steps {
+            let report = outcome.report
+            func number(_ key: String) -> Double? {
+                switch report.member(key) {
+                case .int(let value)?: Double(value)
+                case .double(let value)?: value
+                default: nil
+                }
+            }
+            let score = number("score").map { String(format: "%.2f%%", $0 * 100) } ?? "n/a"
+            let metric = report.member("metric")?.stringValue ?? ""
+            let tolerance = number("tolerance").map { String(format: "%.1f pt", $0 * 100) } ?? ""
+            let before = number("bytesBefore").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
+            let after = number("bytesAfter").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
+            let seconds = outcome.cached ? "cached" : String(format: "%.1f", outcome.seconds)
+            out += "| \(outcome.step.model) | \(outcome.step.device) | \(outcome.step.precision.rawValue) | "
+                + "\(report.member("shipped")?.stringValue ?? "") | \(score) (\(metric)) | \(tolerance) | \(before) | \(after) | "
+                + "\(number("nodesBefore").map { String(Int($0)) } ?? "") | \(number("nodesAfter").map { String(Int($0)) } ?? "") | \(seconds) |\n"
+        }
+        out += "\n| bundle | archive | MB | signed |\n|---|---|---|---|\n"
+        for bundle in bundles {
+            out += "| \(bundle.manifest.id) | \(FileSystem.basename(bundle.archivePath)) | "
+                + String(format: "%.2f", Double(bundle.archiveSize) / 1_000_000) + " | \(bundle.signature != nil ? "yes" : "no") |\n"
+        }
+        return out
+    }
+}

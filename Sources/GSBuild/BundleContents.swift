@@ -1,0 +1,85 @@
+import GSBundle
+import GSCore
+import GSPlan
+import GSSpec
+
+/// The files and manifest sections of one bundle: each model variant with its golden
+/// input and outputs, and the task programs the workflow ships.
+struct BundleContents {
+    var files: [BundleInput] = []
+    var models: JSONValue = .object([:])
+    var precisions: [String: String] = [:]
+    var buildKeys: [String: String] = [:]
+
+    static func make(_ bundle: BundlePlan, workflow: Workflow, steps: [String: StepOutcome]) throws(GSError)
+        -> BundleContents
+    {
+        var contents = BundleContents()
+        var models: [String: JSONValue] = [:]
+        for model in bundle.models {
+            var variants: [String: JSONValue] = [:]
+            for id in model.steps {
+                guard let outcome = steps[id] else { throw GSError("bundle \(bundle.id): step \(id) was not built") }
+                let precision = outcome.step.precision.rawValue
+                let base = "models/\(model.model)/\(precision)"
+                contents.files += [
+                    BundleInput(path: "\(base)/model.onnx", file: outcome.entry.model),
+                    BundleInput(path: "\(base)/golden-input.npz", file: outcome.entry.goldenInput),
+                    BundleInput(path: "\(base)/golden-output.npz", file: outcome.entry.goldenOutput),
+                ]
+                contents.buildKeys["\(model.model)-\(precision)"] = outcome.key
+                variants[precision] = [
+                    "model": .string("\(base)/model.onnx"),
+                    "goldenInput": .string("\(base)/golden-input.npz"),
+                    "goldenOutput": .string("\(base)/golden-output.npz"),
+                    "buildKey": .string(outcome.key),
+                    "report": outcome.report,
+                ]
+            }
+            contents.precisions[model.model] = model.precision.rawValue
+            models[model.model] = ["precision": .string(model.precision.rawValue), "variants": .object(variants)]
+        }
+        contents.models = .object(models)
+        // Task programs: paths kept relative to the spec folder they were named from.
+        var seen: Set<String> = []
+        for task in workflow.tasks {
+            for file in task.files {
+                for (path, source) in try expand(file.value, base: workflow.meta.directory) where seen.insert(path).inserted {
+                    contents.files.append(
+                        BundleInput(path: path, file: source, mode: source.hasSuffix(".sh") || source.hasSuffix(".py") ? .executable : .regular))
+                }
+            }
+        }
+        return contents
+    }
+
+    /// A file, or every file under a folder (dot files skipped), as (path in bundle, source).
+    static func expand(_ path: String, base: String) throws(GSError) -> [(String, String)] {
+        let relative = Self.relative(path, to: base)
+        switch FileSystem.kind(of: path) {
+        case .file: return [(relative, path)]
+        case .directory:
+            var result: [(String, String)] = []
+            for entry in try FileSystem.list(path) where !entry.name.hasPrefix(".") {
+                result += try expand(FileSystem.join(path, entry.name), base: base)
+            }
+            return result
+        default:
+            throw GSError("task file `\(path)` does not exist", hint: "paths in `files:` are relative to the spec file")
+        }
+    }
+
+    /// `path` relative to `base` when under it, else its last component.
+    static func relative(_ path: String, to base: String) -> String {
+        let prefix = base == "." ? "" : base + "/"
+        if !prefix.isEmpty, path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+        if prefix.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("..") { return path }
+        return "files/" + FileSystem.basename(path)
+    }
+
+    /// The precision part of a bundle id, for the manifest.
+    static func precisionLabel(_ bundle: BundlePlan) -> String {
+        let precisions = Set(bundle.models.map(\.precision.rawValue))
+        return precisions.count == 1 ? precisions.first ?? "fp32" : "mixed"
+    }
+}

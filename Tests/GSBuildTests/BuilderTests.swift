@@ -1,0 +1,148 @@
+import Foundation
+import GSBuild
+import GSBundle
+import GSCore
+import GSPlan
+import GSSpec
+import Testing
+
+/// A small spec repository around the real PP-OCR direction classifier and the rendered
+/// text lines, written to a temporary folder.
+enum BuildFixture {
+    static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    static func write(precision: String = "int8-mixed", modelPath: String? = nil) throws -> String {
+        let directory = NSTemporaryDirectory() + "gsctl-build-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let model = modelPath ?? repository.appendingPathComponent("Specs/models/ppocr_cls.onnx").path
+        let digest = try SHA256.hex(ofFile: model)
+        let lines = repository.appendingPathComponent("Specs/data/text-lines").path
+        let specs = """
+            apiVersion: gs.ai/v1
+            kind: Device
+            metadata: {name: gateway}
+            spec:
+              arch: x86_64
+              cpu: {features: [avx2, fma]}
+              runtimes:
+                - {name: openvino, version: "2024.6.0", format: onnx, precisions: [fp32, fp16, int8], fast: [fp16, int8]}
+            ---
+            apiVersion: gs.ai/v1
+            kind: Host
+            metadata: {name: box}
+            spec: {device: gateway, transport: local, root: hosts/box}
+            ---
+            apiVersion: gs.ai/v1
+            kind: Model
+            metadata: {name: direction}
+            spec:
+              source: \(model)
+              sha256: \(digest)
+              task: ocr-direction
+              inputs: [{name: x, shape: [1, 3, 48, 192]}]
+              preprocess: {scale: 0.00392156862745098, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: bgr}
+              calibration: {data: \(lines), samples: 24}
+              evaluation: {data: \(lines), samples: 24, metric: top1-agreement, tolerance: 0.05}
+            ---
+            apiVersion: gs.ai/v1
+            kind: Workflow
+            metadata: {name: reader}
+            spec:
+              tasks: [{name: classify, uses: classify, model: direction, command: [python3, classify.py]}]
+            ---
+            apiVersion: gs.ai/v1
+            kind: Deployment
+            metadata: {name: reader-box}
+            spec:
+              workflow: reader
+              precision: \(precision)
+              targets: [{hosts: [box]}]
+
+            """
+        try Data(specs.utf8).write(to: URL(fileURLWithPath: directory + "/specs.yaml"))
+        return directory
+    }
+
+    static func build(_ directory: String, out: String? = nil, key: String? = nil) throws -> BuildResult {
+        let report = Linter.lint(paths: [directory])
+        let errors = report.diagnostics.filter { $0.severity == .error }
+        #expect(errors.isEmpty, "\(errors.map(\.message))")
+        var options = BuildOptions()
+        options.outputDirectory = out ?? directory + "/Bundles"
+        options.signingKey = key
+        return try Builder.build(
+            specs: report.specs, plan: Planner.plan(report.specs), specFiles: report.specs.files, options: options)
+    }
+}
+
+@Suite(.serialized) struct BuilderTests {
+    @Test func buildsASignedBundleThatVerifies() throws {
+        let directory = try BuildFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let key = try SigningKeyFiles.generate(prefix: directory + "/release", force: false)
+        let result = try BuildFixture.build(directory, key: directory + "/release.key")
+        #expect(result.bundles.count == 1)
+        let bundle = try #require(result.bundles.first)
+        #expect(bundle.manifest.id == "reader-gateway-int8-mixed")
+        let paths = Set(bundle.manifest.files.map(\.path))
+        #expect(paths == [
+            "models/direction/int8-mixed/model.onnx", "models/direction/int8-mixed/golden-input.npz",
+            "models/direction/int8-mixed/golden-output.npz",
+        ])
+        let verified = try BundleVerifier.verify(bundle.archivePath, trustedKeys: [try Ed25519PublicKey.load(path: key.publicKeyPath)])
+        #expect(verified.manifest.id == bundle.manifest.id)
+        // The report says what was built, in the talk's table shape.
+        #expect(result.reportMarkdown.contains("| direction | gateway | int8-mixed | int8-mixed |"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/Bundles/build-report.json"))
+    }
+
+    @Test func aSecondBuildIsCachedAndByteIdentical() throws {
+        let directory = try BuildFixture.write(precision: "fp16")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try BuildFixture.build(directory)
+        #expect(first.steps.allSatisfy { !$0.cached })
+        let archive = try Data(contentsOf: URL(fileURLWithPath: try #require(first.bundles.first).archivePath))
+        let second = try BuildFixture.build(directory)
+        #expect(second.steps.allSatisfy { $0.cached })
+        let again = try Data(contentsOf: URL(fileURLWithPath: try #require(second.bundles.first).archivePath))
+        #expect(archive == again)
+        // A fresh output folder with the same cache gives the same bytes too.
+        let elsewhere = try BuildFixture.build(directory, out: directory + "/Other")
+        _ = elsewhere
+    }
+
+    @Test func aCorruptModelFailsTheStepAndWritesNoBundle() throws {
+        let corrupt = NSTemporaryDirectory() + "gsctl-corrupt-\(UUID().uuidString).onnx"
+        var bytes = Array(try Data(contentsOf: BuildFixture.repository.appendingPathComponent("Specs/models/ppocr_cls.onnx")))
+        bytes.removeLast(bytes.count / 2)
+        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+        defer { try? FileManager.default.removeItem(atPath: corrupt) }
+        let directory = try BuildFixture.write(precision: "fp32", modelPath: corrupt)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            _ = try BuildFixture.build(directory)
+            Issue.record("a truncated model must fail the build")
+        } catch let error as GSError {
+            #expect(error.message.contains("direction@gateway/fp32"))
+        }
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/Bundles")) ?? []
+        #expect(!written.contains { $0.hasSuffix(".tar.zst") })
+    }
+
+    @Test func keysChangeWithWhatShapesTheOutput() throws {
+        let directory = try BuildFixture.write()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lines = BuildFixture.repository.appendingPathComponent("Specs/data/text-lines").path
+        let digest = try BuildKey.dataDigest(lines)
+        #expect(digest == (try BuildKey.dataDigest(lines)))
+        let copy = directory + "/lines"
+        try FileManager.default.copyItem(atPath: lines, toPath: copy)
+        #expect(try BuildKey.dataDigest(copy) == digest)
+        try Data([0]).write(to: URL(fileURLWithPath: copy + "/line-000.png"))
+        #expect(try BuildKey.dataDigest(copy) != digest)
+    }
+}
