@@ -44,10 +44,17 @@ let package = Package(
         .target(
             name: "GSBuild",
             dependencies: ["GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSOptimize", "GSBundle"]),
+        // The host side: state, lease, blob receipt, activation, health gates, supervisor.
+        .target(name: "GSAgent", dependencies: ["GSCore", "GSBundle", "ONNX", "GSExec", "GSData"]),
+        // The controller: transports, agent client, rollout engine, git source, diff/status.
+        .target(
+            name: "GSDeploy",
+            dependencies: ["GSCore", "GSSpec", "GSPlan", "GSBundle", "GSBuild", "GSAgent"]),
         .executableTarget(
             name: "gsctl",
             dependencies: [
                 "GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSBundle", "GSOptimize", "GSBuild",
+                "GSAgent", "GSDeploy",
             ]),
 
         .testTarget(name: "GSCoreTests", dependencies: ["GSCore"]),
@@ -64,6 +71,9 @@ let package = Package(
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),
         .testTarget(
             name: "GSBuildTests", dependencies: ["GSBuild", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
+        .testTarget(name: "GSAgentTests", dependencies: ["GSAgent", "GSBundle", "GSCore"]),
+        .testTarget(
+            name: "GSDeployTests", dependencies: ["GSDeploy", "GSAgent", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
         .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "GSData", "ONNX", "GSCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,7 +11,9 @@ public enum BuildKey {
     public static func compute(step: BuildStep, model: Model, request: CompileRequest, dataDigests: [String])
         -> String
     {
-        let shapes = request.inputShapes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))" }
+        let shapes = request.inputShapes.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))"
+        }
         let description: JSONValue = [
             "gsctl": .string(GSVersion.current),
             "compiler": .int(Compiler.revision),

@@ -38,7 +38,8 @@ struct BuildReport {
 
     var markdown: String {
         var out = "# gsctl build report\n\n"
-        out += "| model | device | precision | ships | accuracy (metric) | tolerance | MB before | MB after | nodes before | nodes after | compile s |\n"
+        out +=
+            "| model | device | precision | ships | accuracy (metric) | tolerance | MB before | MB after | nodes before | nodes after | compile s |\n"
         out += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for outcome in steps {
             let report = outcome.report
@@ -55,14 +56,17 @@ struct BuildReport {
             let before = number("bytesBefore").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
             let after = number("bytesAfter").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
             let seconds = outcome.cached ? "cached" : String(format: "%.1f", outcome.seconds)
-            out += "| \(outcome.step.model) | \(outcome.step.device) | \(outcome.step.precision.rawValue) | "
+            out +=
+                "| \(outcome.step.model) | \(outcome.step.device) | \(outcome.step.precision.rawValue) | "
                 + "\(report.member("shipped")?.stringValue ?? "") | \(score) (\(metric)) | \(tolerance) | \(before) | \(after) | "
                 + "\(number("nodesBefore").map { String(Int($0)) } ?? "") | \(number("nodesAfter").map { String(Int($0)) } ?? "") | \(seconds) |\n"
         }
         out += "\n| bundle | archive | MB | signed |\n|---|---|---|---|\n"
         for bundle in bundles {
-            out += "| \(bundle.manifest.id) | \(FileSystem.basename(bundle.archivePath)) | "
-                + String(format: "%.2f", Double(bundle.archiveSize) / 1_000_000) + " | \(bundle.signature != nil ? "yes" : "no") |\n"
+            out +=
+                "| \(bundle.manifest.id) | \(FileSystem.basename(bundle.archivePath)) | "
+                + String(format: "%.2f", Double(bundle.archiveSize) / 1_000_000)
+                + " | \(bundle.signature != nil ? "yes" : "no") |\n"
         }
         return out
     }

@@ -54,7 +54,9 @@ public enum Builder {
         let cache = try BuildCache(root: options.cacheDirectory ?? FileSystem.join(options.outputDirectory, "cache"))
         let outcomes = try compileSteps(plan.steps, specs: specs, cache: cache, options: options)
         let byID = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.step.id, $0) })
-        let key: Ed25519PrivateKey? = try options.signingKey.map { path throws(GSError) in try Ed25519PrivateKey.load(path: path) }
+        let key: Ed25519PrivateKey? = try options.signingKey.map { path throws(GSError) in
+            try Ed25519PrivateKey.load(path: path)
+        }
         let blobs = try BlobStore(root: FileSystem.join(options.outputDirectory, "blobs"))
         let source = try Provenance.source(specFiles: specFiles)
         var packed: [PackedBundle] = []
@@ -70,7 +72,9 @@ public enum Builder {
             let result = try BundlePacker.pack(
                 manifest, files: contents.files, into: options.outputDirectory, blobs: blobs, signingKey: key)
             Stale.removeOlderArchives(of: bundle.id, keeping: result.archivePath, in: options.outputDirectory)
-            options.progress?("bundle \(bundle.id): \(FileSystem.basename(result.archivePath)) (\(ByteFormat.megabytes(result.archiveSize)))")
+            options.progress?(
+                "bundle \(bundle.id): \(FileSystem.basename(result.archivePath)) (\(ByteFormat.megabytes(result.archiveSize)))"
+            )
             packed.append(result)
         }
         let report = BuildReport(steps: outcomes, bundles: packed)
@@ -112,7 +116,8 @@ public enum Builder {
         }
         guard failures.isEmpty else {
             throw GSError(
-                "\(failures.count) of \(steps.count) optimize step(s) failed:\n  " + failures.sorted().joined(separator: "\n  "),
+                "\(failures.count) of \(steps.count) optimize step(s) failed:\n  "
+                    + failures.sorted().joined(separator: "\n  "),
                 hint: "fix the Model specs or data named above; finished steps are cached and will not run again")
         }
         return outcomes.sorted { $0.step.id < $1.step.id }
@@ -154,8 +159,11 @@ public enum Builder {
         }
         let entry = try cache.store(key, variant: variant)
         let seconds = Date().timeIntervalSince(started)
-        progress?("step \(step.id): compiled in \(String(format: "%.1f", seconds)) s (\(variant.report.shipped.rawValue), score \(variant.report.score.map { String(format: "%.4f", $0) } ?? "n/a"))")
-        return StepOutcome(step: step, key: key, entry: entry, report: variant.report.json, cached: false, seconds: seconds)
+        progress?(
+            "step \(step.id): compiled in \(String(format: "%.1f", seconds)) s (\(variant.report.shipped.rawValue), score \(variant.report.score.map { String(format: "%.4f", $0) } ?? "n/a"))"
+        )
+        return StepOutcome(
+            step: step, key: key, entry: entry, report: variant.report.json, cached: false, seconds: seconds)
     }
 }
 

@@ -44,9 +44,12 @@ struct BundleContents {
         var seen: Set<String> = []
         for task in workflow.tasks {
             for file in task.files {
-                for (path, source) in try expand(file.value, base: workflow.meta.directory) where seen.insert(path).inserted {
+                for (path, source) in try expand(file.value, base: workflow.meta.directory)
+                where seen.insert(path).inserted {
                     contents.files.append(
-                        BundleInput(path: path, file: source, mode: source.hasSuffix(".sh") || source.hasSuffix(".py") ? .executable : .regular))
+                        BundleInput(
+                            path: path, file: source,
+                            mode: source.hasSuffix(".sh") || source.hasSuffix(".py") ? .executable : .regular))
                 }
             }
         }

@@ -14,7 +14,9 @@ public enum PreprocessOption {
             switch key {
             case "size":
                 let sizes = value.split(separator: "x").compactMap { Int($0) }
-                guard sizes.count == 2, sizes.allSatisfy({ $0 > 0 }) else { throw bad(item, "size=WIDTHxHEIGHT, such as size=224x224") }
+                guard sizes.count == 2, sizes.allSatisfy({ $0 > 0 }) else {
+                    throw bad(item, "size=WIDTHxHEIGHT, such as size=224x224")
+                }
                 preprocessing.width = sizes[0]
                 preprocessing.height = sizes[1]
             case "scale":
@@ -32,7 +34,8 @@ public enum PreprocessOption {
             case "uint8": preprocessing.elementType = .uint8
             case "float32": preprocessing.elementType = .float32
             default:
-                throw bad(item, "size=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; uint8|float32")
+                throw bad(
+                    item, "size=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; uint8|float32")
             }
         }
         guard preprocessing.width > 0, preprocessing.height > 0 else {

@@ -75,7 +75,9 @@ public enum SingleModel {
             guard shape.allSatisfy({ $0 > 0 }) else {
                 throw GSError(
                     "input `\(input.name)` has a symbolic shape",
-                    hint: "give it with `--shape \(input.name)=\(shape.map { $0 > 0 ? String($0) : "N" }.joined(separator: "x"))`")
+                    hint:
+                        "give it with `--shape \(input.name)=\(shape.map { $0 > 0 ? String($0) : "N" }.joined(separator: "x"))`"
+                )
             }
             let uint8 = input.tensorType?.elementType == .uint8
             inputs.append(DatasetInput(name: input.name, shape: shape, elementType: uint8 ? .uint8 : .float32))

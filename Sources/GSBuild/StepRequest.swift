@@ -14,15 +14,20 @@ public enum StepRequest {
             throw GSError("step \(step.id): precision `\(step.precision.rawValue)` is not a compilable variant")
         }
         var request = CompileRequest(
-            precision: precision, inputShapes: Dictionary(model.inputs.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
+            precision: precision,
+            inputShapes: Dictionary(model.inputs.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
             format: qdqFormat(device), method: method(model.calibration), metric: metric(model),
             tolerance: model.evaluation.tolerance, onMiss: model.onAccuracyMiss == .shipFloat ? .shipFloat : .fail)
         let inputs = model.inputs.map {
             DatasetInput(name: $0.name, shape: $0.shape, elementType: $0.dtype == .uint8 ? .uint8 : .float32)
         }
         let preprocessing = Self.preprocessing(model)
-        let calibrationPath = model.calibration.map { FileSystem.resolve($0.data.value, relativeTo: model.meta.directory) }
-        let evaluationPath = model.evaluation.data.map { FileSystem.resolve($0.value, relativeTo: model.meta.directory) }
+        let calibrationPath = model.calibration.map {
+            FileSystem.resolve($0.data.value, relativeTo: model.meta.directory)
+        }
+        let evaluationPath = model.evaluation.data.map {
+            FileSystem.resolve($0.value, relativeTo: model.meta.directory)
+        }
         if let calibrationPath, precision == .int8 || precision == .int8Mixed {
             let dataset = try Dataset(DataSource(path: calibrationPath), inputs: inputs, preprocessing: preprocessing)
             request.calibration = try dataset.calibrationSamples(limit: model.calibration?.samples ?? 200)
@@ -30,7 +35,8 @@ public enum StepRequest {
         if let path = evaluationPath ?? calibrationPath, !inputs.isEmpty {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: preprocessing)
             // The same source as calibration is split disjointly; a separate one is all evaluation.
-            request.evaluation = path == calibrationPath
+            request.evaluation =
+                path == calibrationPath
                 ? try dataset.evaluationSamples(limit: model.evaluation.samples)
                 : try dataset.samples(Array(0..<min(dataset.count, model.evaluation.samples)))
         }

@@ -10,7 +10,9 @@ enum SyntheticInputs {
     }
 
     static func make(_ inputs: [ModelInputShape], count: Int) -> [[String: Tensor]] {
-        guard !inputs.isEmpty, inputs.allSatisfy({ !$0.shape.isEmpty && $0.shape.allSatisfy { $0 > 0 } }) else { return [] }
+        guard !inputs.isEmpty, inputs.allSatisfy({ !$0.shape.isEmpty && $0.shape.allSatisfy { $0 > 0 } }) else {
+            return []
+        }
         var generator = SplitMix64(seed: 0x6773_6374_6C00)
         return (0..<count).map { _ in
             var sample: [String: Tensor] = [:]
@@ -18,7 +20,8 @@ enum SyntheticInputs {
                 let size = Tensor.count(of: input.shape)
                 if input.uint8 {
                     sample[input.name] = Tensor(
-                        shape: input.shape, storage: .uint8((0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }))
+                        shape: input.shape,
+                        storage: .uint8((0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }))
                 } else {
                     sample[input.name] = Tensor(
                         shape: input.shape,

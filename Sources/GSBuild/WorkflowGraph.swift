@@ -15,7 +15,8 @@ enum WorkflowGraph {
         var health: JSONValue = .null
         if let probe = task.health {
             var members: [String: JSONValue] = [
-                "initialDelaySeconds": .double(probe.initialDelaySeconds), "periodSeconds": .double(probe.periodSeconds),
+                "initialDelaySeconds": .double(probe.initialDelaySeconds),
+                "periodSeconds": .double(probe.periodSeconds),
                 "timeoutSeconds": .double(probe.timeoutSeconds), "failureThreshold": .int(probe.failureThreshold),
             ]
             switch probe.probe {
@@ -38,7 +39,9 @@ enum WorkflowGraph {
             "output": .string(task.output.rawValue),
             "port": task.port.map { .int($0.value) } ?? .null,
             "environment": .optional(task.environment?.value),
-            "resources": ["cpu": task.cpu.map { .double($0) } ?? .null, "memoryMB": task.memoryMB.map { .int($0) } ?? .null],
+            "resources": [
+                "cpu": task.cpu.map { .double($0) } ?? .null, "memoryMB": task.memoryMB.map { .int($0) } ?? .null,
+            ],
             "restart": [
                 "policy": .string(task.restart.policy.rawValue), "backoffSeconds": .double(task.restart.backoffSeconds),
                 "maxBackoffSeconds": .double(task.restart.maxBackoffSeconds),
@@ -54,7 +57,10 @@ enum WorkflowGraph {
         .object(
             Dictionary(
                 workflow.environments.map { environment in
-                    (environment.name.value, ["python": .string(environment.python), "packages": .strings(environment.packages)])
+                    (
+                        environment.name.value,
+                        ["python": .string(environment.python), "packages": .strings(environment.packages)]
+                    )
                 },
                 uniquingKeysWith: { first, _ in first }))
     }

@@ -47,7 +47,9 @@ public final class ChildProcess: @unchecked Sendable {
         var cursor = environ
         while let entry = cursor.pointee {
             let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") { merged[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            if let eq = text.firstIndex(of: "=") {
+                merged[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
             cursor += 1
         }
         for (key, value) in environment { merged[key] = value }
@@ -161,7 +163,9 @@ public final class ChildProcess: @unchecked Sendable {
                 return line
             }
             searched = buffered.count
-            guard buffered.count <= limit else { throw GSError("a reply from `\(arguments[0])` is longer than \(limit) bytes") }
+            guard buffered.count <= limit else {
+                throw GSError("a reply from `\(arguments[0])` is longer than \(limit) bytes")
+            }
             guard try fill(deadline: deadline) else { return nil }
         }
     }
@@ -193,7 +197,10 @@ public final class ChildProcess: @unchecked Sendable {
         while true {
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid { break }
-            if done < 0, errno != EINTR { status = 0; break }
+            if done < 0, errno != EINTR {
+                status = 0
+                break
+            }
             if Self.now() >= deadline {
                 kill(pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0, errno == EINTR {}

@@ -269,4 +269,3 @@ public enum FileSystem {
 public enum ProcessIdentity {
     public static var current: Int32 { getpid() }
 }
-

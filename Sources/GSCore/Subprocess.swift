@@ -12,6 +12,12 @@ public enum Subprocess {
         public var stdout: [UInt8]
         public var stderr: [UInt8]
 
+        public init(status: Int32, stdout: [UInt8], stderr: [UInt8]) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+
         public var text: String { String(decoding: stdout, as: UTF8.self) }
         public var errorText: String { String(decoding: stderr, as: UTF8.self) }
     }
@@ -71,8 +77,10 @@ public enum Subprocess {
         close(stdinPipe[1])
         var out: [UInt8] = []
         var err: [UInt8] = []
-        var fds = [pollfd(fd: stdoutPipe[0], events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stderrPipe[0], events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: stdoutPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stderrPipe[0], events: Int16(POLLIN), revents: 0),
+        ]
         var open = 2
         var buffer = [UInt8](repeating: 0, count: 65536)
         while open > 0 {

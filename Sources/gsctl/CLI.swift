@@ -11,6 +11,14 @@ enum CLI {
         ModelCommand.spec,
         KeygenCommand.spec,
         BundleCommand.spec,
+        ApplyCommand.spec,
+        DiffCommand.spec,
+        StatusCommand.spec,
+        HistoryCommand.spec,
+        RollbackCommand.spec,
+        AgentCommand.spec,
+        HostsCommand.spec,
+        DeviceCommand.spec,
         VersionCommand.spec,
     ]
 

@@ -102,8 +102,10 @@ enum ModelCommand {
         guard operands.count == 1 else {
             throw UsageError(message: "`gsctl model optimize` takes one MODEL", hint: "run `gsctl model --help`")
         }
-        guard let precisionText = arguments.value("precision"), let precision = TargetPrecision(rawValue: precisionText) else {
-            throw UsageError(message: "`gsctl model optimize` needs `--precision`", hint: "fp32, fp16, int8 or int8-mixed")
+        guard let precisionText = arguments.value("precision"), let precision = TargetPrecision(rawValue: precisionText)
+        else {
+            throw UsageError(
+                message: "`gsctl model optimize` needs `--precision`", hint: "fp32, fp16, int8 or int8-mixed")
         }
         guard let out = arguments.value("out") else {
             throw UsageError(message: "`gsctl model optimize` needs `--out FILE`")
@@ -143,7 +145,8 @@ enum ModelCommand {
         }
         if let path = arguments.value("report") { try FileSystem.writeAtomically(variant.report.json.pretty, to: path) }
         let report = variant.report
-        var text = "\(operands[0]) -> \(out): \(report.shipped.rawValue), nodes \(report.nodesBefore) -> \(report.nodesAfter), "
+        var text =
+            "\(operands[0]) -> \(out): \(report.shipped.rawValue), nodes \(report.nodesBefore) -> \(report.nodesAfter), "
         text += String(format: "%.2f -> %.2f MB", Double(report.bytesBefore) / 1e6, Double(report.bytesAfter) / 1e6)
         if let score = report.score { text += String(format: ", %@ %.2f%%", report.metric.rawValue, score * 100) }
         text += String(format: ", %.1f s\n", report.seconds)

@@ -89,11 +89,13 @@ enum BuildFixture {
         let bundle = try #require(result.bundles.first)
         #expect(bundle.manifest.id == "reader-gateway-int8-mixed")
         let paths = Set(bundle.manifest.files.map(\.path))
-        #expect(paths == [
-            "models/direction/int8-mixed/model.onnx", "models/direction/int8-mixed/golden-input.npz",
-            "models/direction/int8-mixed/golden-output.npz",
-        ])
-        let verified = try BundleVerifier.verify(bundle.archivePath, trustedKeys: [try Ed25519PublicKey.load(path: key.publicKeyPath)])
+        #expect(
+            paths == [
+                "models/direction/int8-mixed/model.onnx", "models/direction/int8-mixed/golden-input.npz",
+                "models/direction/int8-mixed/golden-output.npz",
+            ])
+        let verified = try BundleVerifier.verify(
+            bundle.archivePath, trustedKeys: [try Ed25519PublicKey.load(path: key.publicKeyPath)])
         #expect(verified.manifest.id == bundle.manifest.id)
         // The report says what was built, in the talk's table shape.
         #expect(result.reportMarkdown.contains("| direction | gateway | int8-mixed | int8-mixed |"))
@@ -117,7 +119,8 @@ enum BuildFixture {
 
     @Test func aCorruptModelFailsTheStepAndWritesNoBundle() throws {
         let corrupt = NSTemporaryDirectory() + "gsctl-corrupt-\(UUID().uuidString).onnx"
-        var bytes = Array(try Data(contentsOf: BuildFixture.repository.appendingPathComponent("Specs/models/ppocr_cls.onnx")))
+        var bytes = Array(
+            try Data(contentsOf: BuildFixture.repository.appendingPathComponent("Specs/models/ppocr_cls.onnx")))
         bytes.removeLast(bytes.count / 2)
         try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
         defer { try? FileManager.default.removeItem(atPath: corrupt) }

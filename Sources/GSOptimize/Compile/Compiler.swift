@@ -17,7 +17,8 @@ public enum Compiler {
         let started = Date()
         var notes: [String] = []
         if request.syntheticEvaluation {
-            notes.append("accuracy measured on \(request.evaluation.count) generated inputs: the Model has no evaluation data")
+            notes.append(
+                "accuracy measured on \(request.evaluation.count) generated inputs: the Model has no evaluation data")
         }
         let context = PassContext(inputShapes: request.inputShapes)
         let optimized = try PassPipeline(request.passes).run(model, context)

@@ -203,7 +203,9 @@ struct QuantizationPlan {
                     producers[input].map { quantizedNodes.contains(name(graph.node[$0], $0)) } ?? false
                 }
                 let onFeatureMaps = node.output.first.map { ranks[$0] == 4 } ?? false
-                guard !inputs.isEmpty, continuesRegion, onFeatureMaps || node.opType == "GlobalAveragePool" else { continue }
+                guard !inputs.isEmpty, continuesRegion, onFeatureMaps || node.opType == "GlobalAveragePool" else {
+                    continue
+                }
                 for input in inputs { add(input, reader: nodeName) }
                 quantizedNodes.insert(nodeName)
             } else if QuantizableOps.passThrough.contains(node.opType), let input = node.input.first,

@@ -1,0 +1,18 @@
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+/// Test hook for crash safety: `GSCTL_CRASH_AT=<step>` makes this process die by SIGKILL
+/// the moment it reaches `step` (no cleanup, no flush: what a power cut or an OOM kill does).
+/// Every host step and controller step names its point, and the tests kill at each one.
+public enum CrashHook {
+    /// The steps of an activation, in order (the tests iterate over them).
+    public static let agentSteps = [
+        "lease", "receive", "verify", "assemble", "pending", "stop", "switch", "start", "health", "record",
+    ]
+
+    public static func point(_ step: String) {
+        guard let wanted = getenv("GSCTL_CRASH_AT") else { return }
+        if String(cString: wanted) == step { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,53 @@
+import GSCore
+
+extension Supervisor {
+    /// What a task's process is started with: its argv and its environment.
+    ///
+    /// The environment is how the supervisor tells a task where it stands (the contract task
+    /// programs rely on): the agent's own variables, then the task's `env`, then the `GS_*`
+    /// variables, which win so a spec cannot spoof them.
+    enum TaskLaunch {
+        /// `command + args`; a relative `command[0]` with a `/` names a file in the release.
+        static func arguments(_ task: SupervisedTask, release: SupervisedRelease) throws(GSError) -> [String] {
+            guard var program = task.command.first else {
+                throw GSError(
+                    "task '\(task.name)' (uses: \(task.uses)) has no command",
+                    hint: "give the task a `command` in the workflow spec")
+            }
+            if program.contains("/"), !program.hasPrefix("/") {
+                program = FileSystem.resolve(program, relativeTo: release.directory)
+            }
+            return [program] + task.command.dropFirst() + task.args
+        }
+
+        static func environment(
+            _ task: SupervisedTask, release: SupervisedRelease, paths: SupervisorPaths, base: [String: String]
+        ) -> [String: String] {
+            var environment = base
+            for (key, value) in task.env { environment[key] = value }
+            environment["GS_TASK"] = task.name
+            environment["GS_RELEASE"] = release.directory
+            environment["GS_WORKFLOW"] = release.workflow.name
+            environment["GS_PARAMS"] = task.params.canonical
+            environment["GS_DATA"] = paths.data(task.name)
+            environment["GS_PORT"] = task.port.map(String.init)
+            environment["GS_MODEL"] = task.modelFile.map { FileSystem.resolve($0, relativeTo: release.directory) }
+            var inputs: [String] = []
+            for need in task.needs {
+                if let port = release.workflow.tasks.first(where: { $0.name == need })?.port {
+                    inputs.append("\(need)=127.0.0.1:\(port)")
+                }
+            }
+            environment["GS_INPUTS"] = inputs.joined(separator: ",")
+            return environment
+        }
+
+        /// A job runs under a tiny shell that leaves its exit status in `exitFile`: when the
+        /// supervisor restarts while the job runs, the job is no longer its child and the
+        /// status would otherwise be lost (and a finished job run twice).
+        static func wrapJob(_ arguments: [String], exitFile: String) -> [String] {
+            let script = "f=$1; shift; \"$@\"; s=$?; echo $s > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"; exit $s"
+            return ["/bin/sh", "-c", script, "gsctl-job", exitFile] + arguments
+        }
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+extension Supervisor {
+    /// One task's live state inside the loop: its process, where it is in its life, its
+    /// restart count and backoff, its probe in flight and its last resource sample.
+    final class TaskRuntime {
+        let task: SupervisedTask
+        var state: SupervisorStatus.TaskState = .waiting
+        var message: String?
+
+        // The current process.
+        var pid: pid_t?
+        var startTime: UInt64 = 0
+        /// Ours to reap with waitpid; false for a process adopted from an earlier supervisor,
+        /// which is watched through /proc instead.
+        var isChild = false
+        /// Unix seconds, for status.
+        var startedAt: Int?
+        /// Monotonic seconds, for delays and timeouts.
+        var startedClock: Double = 0
+
+        // Restarts.
+        var restarts = 0
+        /// Quick exits in a row: the backoff exponent.
+        var streak = 0
+        var lastExit: Int?
+        var backoffUntil: Double = 0
+
+        // Health and readiness.
+        var healthy: Bool?
+        var probeFailures = 0
+        var nextProbeAt: Double = 0
+        var probe: ProbeAttempt?
+        var nextReadyCheckAt: Double = 0
+
+        // Killing.
+        /// Why the supervisor killed it to restart it (unhealthy, timed out): the exit then
+        /// counts as a failure whatever its code.
+        var killReason: String?
+        /// When to follow SIGTERM with SIGKILL.
+        var killAt: Double?
+
+        // Resource use.
+        var lastTicks: UInt64?
+        var lastSampleAt: Double = 0
+        var cpuPercent: Double?
+        var rssKB: Int?
+
+        init(task: SupervisedTask) { self.task = task }
+
+        var name: String { task.name }
+
+        /// Starting, running or ready: a process is (or should be) there.
+        var isActive: Bool { pid != nil }
+
+        func forgetProcess() {
+            pid = nil
+            isChild = false
+            probe = nil
+            killAt = nil
+            cpuPercent = nil
+            rssKB = nil
+            lastTicks = nil
+        }
+
+        var status: SupervisorStatus.TaskStatus {
+            var entry = SupervisorStatus.TaskStatus(name: name, mode: task.mode.rawValue, state: state)
+            entry.pid = pid
+            entry.restarts = restarts
+            entry.lastExit = lastExit
+            entry.healthy = task.health == nil ? nil : healthy
+            entry.cpuPercent = cpuPercent
+            entry.rssKB = rssKB
+            entry.startedAt = pid == nil ? nil : startedAt
+            entry.message = message
+            return entry
+        }
+    }
+}

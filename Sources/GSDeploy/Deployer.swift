@@ -1,0 +1,123 @@
+import GSAgent
+import GSBundle
+import GSCore
+import GSPlan
+import GSSpec
+
+/// `gsctl apply`: converge every targeted host to the desired state, deployment by
+/// deployment, through each one's rollout.
+public enum Deployer {
+    public struct Options: Sendable {
+        public var dryRun = false
+        public var maxParallel = 8
+        public var leaseWait: Double = 0
+        public var owner = Deployer.defaultOwner()
+        public var environment: [String: String] = [:]
+        public var progress: @Sendable (HostResult) -> Void = { _ in }
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public var revision: String?
+        public var deployments: [(name: String, result: Rollout.Result)] = []
+
+        public var hosts: [HostResult] { deployments.flatMap(\.result.hosts) }
+
+        /// 0 every host converged, 3 some did not (and are on their previous release).
+        public var exitCode: ExitCode {
+            let bad = hosts.contains { !$0.ok } || deployments.contains { $0.result.halted != nil }
+            return bad ? .partial : .success
+        }
+
+        public var json: JSONValue {
+            [
+                "revision": .optional(revision),
+                "deployments": .array(
+                    deployments.map { entry in
+                        [
+                            "name": .string(entry.name), "halted": .optional(entry.result.halted),
+                            "hosts": .array(entry.result.hosts.map(\.json)),
+                            "rolledBack": .array(entry.result.rolledBack.map(\.json)),
+                        ]
+                    }),
+            ]
+        }
+    }
+
+    /// Who holds the hosts' leases: user, machine, process.
+    public static func defaultOwner() -> String {
+        let user = (try? Subprocess.run(["id", "-un"]))?.text.trimmingSpaces ?? "?"
+        return "\(user)@\(HostFacts.hostname()) pid \(ProcessIdentity.current)"
+    }
+
+    public static func apply(_ desired: DesiredState, inventory: Inventory, options: Options) -> Report {
+        var report = Report(revision: desired.revision)
+        let git = desired.git
+        for deployment in desired.plan.deployments.sorted(by: { $0.name < $1.name }) {
+            var rollout = Rollout(deployment: deployment)
+            rollout.maxParallel = options.maxParallel
+            rollout.progress = options.progress
+            let converge: @Sendable (String) -> HostResult = { host in
+                guard let release = desired.desired(for: deployment, host: host) else {
+                    return HostResult(
+                        host: host, deployment: deployment.name, status: .refused, to: "",
+                        message: "no bundle was built for \(host)")
+                }
+                let transport: any Transport
+                do throws(GSError) { transport = try inventory.transport(host) } catch {
+                    return HostResult(
+                        host: host, deployment: deployment.name, status: .refused, to: release.releaseName,
+                        message: error.message)
+                }
+                var convergence = HostConvergence(transport: transport, owner: options.owner)
+                convergence.dryRun = options.dryRun
+                convergence.leaseWait = options.leaseWait
+                convergence.environment = options.environment
+                convergence.isForward = { from, to in git?.isAncestor(from, of: to) }
+                return convergence.converge(release)
+            }
+            let rollBack: @Sendable (String) -> HostResult = { host in
+                Deployer.rollBack(
+                    host: host, deployment: deployment.name, to: nil, inventory: inventory, options: options)
+            }
+            report.deployments.append((deployment.name, rollout.run(converge: converge, rollBack: rollBack)))
+        }
+        return report
+    }
+
+    /// Puts one host back on a release it ran (default: its previous one).
+    public static func rollBack(host: String, deployment: String, to: String?, inventory: Inventory, options: Options)
+        -> HostResult
+    {
+        var result = HostResult(host: host, deployment: deployment, status: .unreachable, to: to ?? "previous")
+        let started = ChildProcess.now()
+        do throws(GSError) {
+            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            defer { client.close() }
+            try client.call("hello", ["protocol": .int(AgentWire.version)])
+            try client.call(
+                "lease", ["owner": .string(options.owner), "ttl": 60, "wait": .double(options.leaseWait)],
+                timeout: options.leaseWait + 30)
+            var fields: [String: JSONValue] = ["deployment": .string(deployment)]
+            if let to { fields["to"] = .string(to) }
+            let outcome = try client.call("rollback", fields, timeout: 300)["outcome"] ?? .null
+            result.to = outcome["release"]?.stringValue ?? result.to
+            result.checks = outcome["checks"] ?? .array([])
+            if outcome["activated"]?.boolValue == true || outcome["unchanged"]?.boolValue == true {
+                result.status = outcome["unchanged"]?.boolValue == true ? .unchanged : .converged
+            } else {
+                result.status = .rolledBack
+                result.message = outcome["reason"]?.stringValue
+            }
+        } catch {
+            result.message = error.message
+            if !error.message.contains("timed out"), !error.message.contains("closed"),
+                !error.message.contains("cannot start")
+            {
+                result.status = .refused
+            }
+        }
+        result.seconds = ChildProcess.now() - started
+        return result
+    }
+}

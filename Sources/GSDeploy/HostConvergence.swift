@@ -1,0 +1,141 @@
+import GSAgent
+import GSBundle
+import GSCore
+
+/// Converges one host to its desired release through the agent: lease -> nothing to do if
+/// active and intact -> stale-revision guard -> manifest and signature (checked by the host
+/// before any file moves) -> only the missing blobs, resuming partial ones -> activate
+/// (verify, assemble, switch, health gates, automatic rollback on the host).
+public struct HostConvergence: Sendable {
+    public var transport: any Transport
+    public var owner: String
+    /// Seconds to wait for another apply's lease before giving up (0: fail fast).
+    public var leaseWait: Double = 0
+    /// Whether moving to `desired.revision` from the host's revision is forward (nil: unknown).
+    public var isForward: @Sendable (_ from: String, _ to: String) -> Bool? = { _, _ in nil }
+    public var dryRun = false
+    /// Allows older revisions (rollback).
+    public var allowOlder = false
+    public var environment: [String: String] = [:]
+
+    public init(transport: any Transport, owner: String) {
+        self.transport = transport
+        self.owner = owner
+    }
+
+    public func converge(_ desired: DesiredRelease) -> HostResult {
+        let started = ChildProcess.now()
+        var result = steps(desired)
+        result.seconds = ChildProcess.now() - started
+        return result
+    }
+
+    func steps(_ desired: DesiredRelease) -> HostResult {
+        var result = HostResult(
+            host: transport.hostName, deployment: desired.deployment, status: .unreachable, to: desired.releaseName)
+        let client: AgentClient
+        do throws(GSError) {
+            client = try AgentClient(transport: transport, environment: environment)
+        } catch {
+            result.message = error.message
+            return result
+        }
+        defer { client.close() }
+        do throws(GSError) {
+            let hello = try client.call("hello", ["protocol": .int(AgentWire.version), "owner": .string(owner)])
+            guard hello["protocol"]?.intValue == AgentWire.version else {
+                result.status = .refused
+                result.message =
+                    "\(transport.hostName): the agent speaks protocol \(hello["protocol"]?.intValue ?? 0), this gsctl \(AgentWire.version)"
+                return result
+            }
+            if !dryRun {
+                do throws(GSError) {
+                    try client.call(
+                        "lease", ["owner": .string(owner), "ttl": 60, "wait": .double(leaseWait)],
+                        timeout: leaseWait + 30)
+                } catch {
+                    result.status = error.message.contains("is locked by") ? .refused : .unreachable
+                    result.message = error.message
+                    return result
+                }
+            }
+            let check = try client.call("check", ["manifest": .string(desired.manifestDigest)])
+            let state = check["state"] ?? .null
+            result.from = state["active"]?["name"]?.stringValue
+            let drift = check["drift"]?.arrayValue ?? []
+            if check["active"]?.boolValue == true, drift.isEmpty {
+                result.status = .unchanged
+                return result
+            }
+            defer { result.bytesSent = client.bytesSent }
+            if let hostRevision = state["active"]?["revision"]?.stringValue, let target = desired.revision,
+                hostRevision != target, !allowOlder, isForward(hostRevision, target) == false
+            {
+                result.status = .refused
+                result.message =
+                    "\(transport.hostName) runs revision \(hostRevision.prefix(12)), which is not an ancestor of \(target.prefix(12)): refusing to move it back (a stale CI job?)"
+                return result
+            }
+            if let failed = state["failed"]?[desired.manifestDigest]?.stringValue, !allowOlder {
+                result.message = "note: this release failed here before (\(failed)); trying again"
+            }
+            if dryRun {
+                result.status = .pending
+                return result
+            }
+            // The manifest and signature go first: the host refuses a bad signature before any file moves.
+            let signatureDigest = desired.signatureBytes.map { SHA256.hex(of: $0) }
+            try client.call(
+                "put",
+                ["sha256": .string(desired.manifestDigest), "offset": 0, "total": .int(desired.manifestBytes.count)],
+                payload: desired.manifestBytes)
+            if let signature = desired.signatureBytes, let signatureDigest {
+                try client.call(
+                    "put", ["sha256": .string(signatureDigest), "offset": 0, "total": .int(signature.count)],
+                    payload: signature)
+            }
+            var prepareFields: [String: JSONValue] = ["manifest": .string(desired.manifestDigest)]
+            if let signatureDigest { prepareFields["signature"] = .string(signatureDigest) }
+            let prepared: JSONValue
+            do throws(GSError) {
+                prepared = try client.call("prepare", prepareFields)
+            } catch {
+                result.status = .refused
+                result.message = error.message
+                return result
+            }
+            for entry in prepared["missing"]?.arrayValue ?? [] {
+                guard let digest = entry["sha256"]?.stringValue, let size = entry["size"]?.intValue else { continue }
+                guard let blob = desired.store.blob(digest) else {
+                    throw GSError(
+                        "blob \(digest) of \(desired.manifest.id) is not in the build's store `\(desired.store.root)`")
+                }
+                try client.sendBlob(digest, path: blob.path, size: size, have: entry["have"]?.intValue ?? 0)
+            }
+            var activateFields = prepareFields
+            activateFields["revision"] = .optional(desired.revision)
+            activateFields["deployment"] = .string(desired.deployment)
+            let reply = try client.call("activate", activateFields, timeout: 300)
+            let outcome = reply["outcome"] ?? .null
+            result.checks = outcome["checks"] ?? .array([])
+            if outcome["activated"]?.boolValue == true {
+                result.status = drift.isEmpty || result.from != desired.releaseName ? .converged : .repaired
+                if result.status == .repaired {
+                    result.message = "restored " + drift.compactMap { $0["path"]?.stringValue }.joined(separator: ", ")
+                }
+            } else if outcome["unchanged"]?.boolValue == true {
+                result.status = .unchanged
+            } else {
+                result.status = .rolledBack
+                result.message = outcome["reason"]?.stringValue
+            }
+        } catch {
+            result.message = error.message
+            if result.status == .unreachable, !error.message.contains("timed out"), !error.message.contains("closed") {
+                result.status = .refused
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,124 @@
+import GSCore
+import GSDeploy
+
+/// `gsctl apply`: make every targeted host run what git says.
+enum ApplyCommand {
+    static let spec = CommandSpec(
+        name: "apply",
+        summary: "converge the edge hosts to the specs at a git revision (build, ship, activate, gate)",
+        discussion: """
+            Reads the specs at --ref (default HEAD; a dirty tree is refused), lints, plans and builds
+            through the cache, then rolls each deployment out: canary hosts first, then batches.
+            Per host the agent takes a lease, receives only the blobs it lacks (resuming cut
+            transfers), verifies digests and the signature against its pinned keys, switches the
+            release atomically and runs the health gates (golden inference, then the workflow's
+            probes); a failing gate puts the host back on its previous release. A host is never moved
+            to a revision older than the one it runs (use `gsctl rollback`).
+            Exit 0: every host converged; 3: some hosts were unreachable or failed and are on their
+            previous release; 1: errors.
+            """,
+        arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
+        options: DeployContext.buildOptions + [
+            .flag("dry-run", "show what would change without changing any host"),
+            .value("max-parallel", "N", "hosts converged at once within a batch (default: 8)"),
+            .value("wait", "SECONDS", "wait this long for another apply's lease (default: fail fast)"),
+            .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"]),
+        ],
+        run: run)
+
+    static func run(_ arguments: ParsedArguments) throws -> ExitCode {
+        let json = arguments.value("format") == "json"
+        let desired = try DeployContext.desired(arguments, quiet: json)
+        var options = Deployer.Options()
+        options.dryRun = arguments.flag("dry-run")
+        if let text = arguments.value("max-parallel") {
+            guard let n = Int(text), n >= 1 else {
+                throw UsageError(message: "--max-parallel must be a positive number")
+            }
+            options.maxParallel = n
+        }
+        if let text = arguments.value("wait") {
+            guard let seconds = Double(text), seconds >= 0 else { throw UsageError(message: "--wait takes seconds") }
+            options.leaseWait = seconds
+        }
+        if !json {
+            options.progress = { result in Terminal.write(HostLines.line(result) + "\n", to: .standardError) }
+        }
+        let inventory = DeployContext.inventory(desired.specs, paths: Output.specPaths(arguments))
+        let report = Deployer.apply(desired, inventory: inventory, options: options)
+        if json {
+            Terminal.write(report.json.pretty + "\n")
+        } else {
+            Terminal.write(HostLines.summary(report))
+        }
+        return report.exitCode
+    }
+}
+
+/// The plain-text lines apply and rollback print.
+enum HostLines {
+    static func line(_ result: HostResult) -> String {
+        var text = "\(result.deployment)/\(result.host): \(result.status.rawValue)"
+        switch result.status {
+        case .converged, .repaired, .pending: text += " \(result.from ?? "(none)") -> \(result.to)"
+        case .unchanged: text += " \(result.to)"
+        default: break
+        }
+        if result.bytesSent > 0 { text += ", \(ByteText.format(result.bytesSent)) sent" }
+        if result.seconds > 0 { text += ", " + ByteText.fixed(result.seconds) + " s" }
+        if let message = result.message { text += "\n    \(message)" }
+        return text
+    }
+
+    static func summary(_ report: Deployer.Report) -> String {
+        var rows: [[String]] = [["DEPLOYMENT", "HOST", "STATUS", "RELEASE", "SENT", "TIME"]]
+        for entry in report.deployments {
+            for host in entry.result.hosts + entry.result.rolledBack {
+                rows.append([
+                    entry.name, host.host, host.status.rawValue, host.to.isEmpty ? "-" : host.to,
+                    ByteText.format(host.bytesSent),
+                    ByteText.fixed(host.seconds) + "s",
+                ])
+            }
+        }
+        var text = Table.render(rows)
+        for entry in report.deployments where entry.result.halted != nil {
+            text += "\(entry.name): rollout halted: \(entry.result.halted!)\n"
+        }
+        let counts = Dictionary(grouping: report.hosts, by: \.status.rawValue).mapValues(\.count)
+        text +=
+            "revision \(report.revision.map { String($0.prefix(12)) } ?? "(not in git)"): "
+            + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "\n"
+        return text
+    }
+}
+
+enum ByteText {
+    /// One decimal, without Foundation.
+    static func fixed(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(abs(tenths % 10))"
+    }
+
+    static func format(_ bytes: Int) -> String {
+        if bytes < 1000 { return "\(bytes) B" }
+        if bytes < 1_000_000 { return fixed(Double(bytes) / 1000) + " kB" }
+        return fixed(Double(bytes) / 1_000_000) + " MB"
+    }
+}
+
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }
+            .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,121 @@
+import GSAgent
+import GSBundle
+import GSCore
+import GSDeploy
+
+/// `gsctl diff`: what apply would do, per host, without changing anything.
+enum DiffCommand {
+    static let spec = CommandSpec(
+        name: "diff",
+        summary: "show what apply would change on each host (exit 0 none, 2 changes, 1 error)",
+        discussion: """
+            Per host: install, upgrade FROM -> TO, nothing, or repair (files changed by hand on the
+            host); which models were added, removed or changed (precision, variant), and how many bytes
+            the host would download (the blobs it lacks). Exit 0 when nothing would change, 2 when
+            something would, 1 on errors or unreachable hosts: CI can gate on it.
+            """,
+        arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
+        options: DeployContext.buildOptions + [
+            .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"])
+        ],
+        run: run)
+
+    static func run(_ arguments: ParsedArguments) throws -> ExitCode {
+        let json = arguments.value("format") == "json"
+        let desired = try DeployContext.desired(arguments, quiet: true)
+        let inventory = DeployContext.inventory(desired.specs, paths: Output.specPaths(arguments))
+        var targets: [(deployment: String, host: String, release: DesiredRelease)] = []
+        for deployment in desired.plan.deployments.sorted(by: { $0.name < $1.name }) {
+            for target in deployment.targets {
+                if let release = desired.desired(for: deployment, host: target.host) {
+                    targets.append((deployment.name, target.host, release))
+                }
+            }
+        }
+        let work = targets
+        let entries = parallelHosts(work.count) { i in
+            hostDiff(work[i].host, work[i].release, inventory: inventory)
+        }
+        var changed = false
+        var failed = false
+        var text = ""
+        for entry in entries {
+            let action = entry["action"]?.stringValue ?? "error"
+            if action == "error" { failed = true } else if action != "nothing" { changed = true }
+            text += "\(entry["deployment"]?.stringValue ?? "")/\(entry["host"]?.stringValue ?? ""): \(action)"
+            if let from = entry["from"]?.stringValue, action == "upgrade" {
+                text += " \(from) -> \(entry["to"]?.stringValue ?? "")"
+            }
+            if action == "install" { text += " \(entry["to"]?.stringValue ?? "")" }
+            if let bytes = entry["downloadBytes"]?.intValue, bytes > 0 {
+                text += ", download \(ByteText.format(bytes))"
+            }
+            text += "\n"
+            for line in entry["changes"]?.arrayValue ?? [] { text += "    \(line.stringValue ?? "")\n" }
+            if let message = entry["error"]?.stringValue { text += "    \(message)\n" }
+        }
+        Terminal.write(json ? JSONValue.array(entries).pretty + "\n" : text)
+        return failed ? .failure : changed ? .changesPending : .success
+    }
+
+    static func hostDiff(_ host: String, _ release: DesiredRelease, inventory: Inventory) -> JSONValue {
+        var entry: [String: JSONValue] = [
+            "host": .string(host), "deployment": .string(release.deployment), "to": .string(release.releaseName),
+        ]
+        do throws(GSError) {
+            let client = try AgentClient(transport: try inventory.transport(host))
+            defer { client.close() }
+            try client.call("hello", ["protocol": .int(AgentWire.version)])
+            let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
+            let drift = check["drift"]?.arrayValue ?? []
+            let digests = Array(Set(release.manifest.files.map(\.sha256)))
+            let missing = try client.call("missing", ["blobs": .strings(digests)])["missing"]?.arrayValue ?? []
+            let sizes = Dictionary(release.manifest.files.map { ($0.sha256, $0.size) }, uniquingKeysWith: { a, _ in a })
+            let bytes = missing.reduce(0) { total, item in
+                total + (sizes[item["sha256"]?.stringValue ?? ""] ?? 0) - (item["have"]?.intValue ?? 0)
+            }
+            entry["downloadBytes"] = .int(bytes)
+            entry["from"] = .optional(check["state"]?["active"]?["name"]?.stringValue)
+            var changes: [String] = drift.map {
+                "drift: \($0["kind"]?.stringValue ?? "") \($0["path"]?.stringValue ?? ""): \($0["detail"]?.stringValue ?? "")"
+            }
+            if check["active"]?.boolValue == true {
+                entry["action"] = drift.isEmpty ? "nothing" : "repair"
+            } else if let text = try client.call("manifest")["manifest"]?.stringValue,
+                let current = try? Manifest.decode(Array(text.utf8))
+            {
+                entry["action"] = "upgrade"
+                let diff = BundleDiff(from: current, to: release.manifest)
+                for model in diff.models {
+                    changes.append(
+                        "model \(model.name): \(model.kind.rawValue)"
+                            + (model.precisionBefore != model.precisionAfter
+                                ? " (precision \(model.precisionBefore ?? "-") -> \(model.precisionAfter ?? "-"))" : "")
+                    )
+                }
+                for file in diff.added { changes.append("+ \(file.path) (\(ByteText.format(file.size)))") }
+                for file in diff.removed { changes.append("- \(file.path)") }
+                for change in diff.changed {
+                    changes.append(
+                        "~ \(change.after.path) (\(ByteText.format(change.before.size)) -> \(ByteText.format(change.after.size)))"
+                    )
+                }
+            } else {
+                entry["action"] = "install"
+                for (model, precision) in release.manifest.precisions.sorted(by: { $0.key < $1.key }) {
+                    changes.append("model \(model): \(precision)")
+                }
+            }
+            entry["changes"] = .strings(changes)
+        } catch {
+            entry["action"] = "error"
+            entry["error"] = .string(error.message)
+        }
+        return .object(entry)
+    }
+}
+
+/// Runs `body` for each host on its own thread (hosts wait on the network, not the CPU).
+func parallelHosts<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    DeployParallel.map(count, width: 16, body)
+}

@@ -1,0 +1,333 @@
+import Foundation
+import GSCore
+import Testing
+
+/// Runs gsctl through posix_spawn (GSCore's Subprocess): deploy commands leave a detached
+/// supervisor running, and Foundation's Process on Linux then never reaps the gsctl child.
+func gsctl(_ arguments: [String], cwd: String, env: [String: String] = [:]) throws -> Run {
+    var command = ["env"] + env.map { "\($0.key)=\($0.value)" }
+    command += ["sh", "-c", "cd \"$0\" && exec \"$@\"", cwd, CLI.binary] + arguments
+    let output = try Subprocess.run(command)
+    return Run(status: output.status, out: output.text, err: output.errorText)
+}
+
+/// A git repository with specs for two local hosts running the real PP-OCR direction
+/// classifier (fp32) and a one-task workflow, driven through the real `gsctl` binary.
+struct DeployRepo {
+    let path: String
+    var specs: String { path + "/Specs" }
+
+    static let model = CLI.root + "/Specs/models/ppocr_cls.onnx"
+    static let lines = CLI.root + "/Specs/data/text-lines"
+
+    /// `task` is the workflow task's shell command (default: a service that stays up).
+    init(task: String = "echo \"$GS_MODEL\" > \"$GS_DATA/model\"; exec sleep 600", hosts: Int = 2) throws {
+        path = CLI.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+        try write(task: task, hosts: hosts)
+        try git(["init", "-q", "-b", "main"])
+        try git(["config", "user.email", "ci@example.com"])
+        try git(["config", "user.name", "CI"])
+        try FileManager.default.createDirectory(atPath: path + "/.gsctl", withIntermediateDirectories: true)
+        try Data("Bundles/\nhosts/\n*.key\n".utf8).write(to: URL(fileURLWithPath: path + "/.gitignore"))
+        try commit("specs")
+    }
+
+    func write(task: String, hosts: Int = 2, note: String = "") throws {
+        let sha = try shaOf(Self.model)
+        var hostDocs = ""
+        for i in 1...hosts {
+            hostDocs += """
+                ---
+                apiVersion: gs.ai/v1
+                kind: Host
+                metadata: {name: box\(i)}
+                spec: {device: gateway, transport: local, root: ../hosts/box\(i)}
+
+                """
+        }
+        let yaml = """
+            # \(note)
+            apiVersion: gs.ai/v1
+            kind: Device
+            metadata: {name: gateway}
+            spec:
+              arch: x86_64
+              cpu: {features: [avx2, fma]}
+              runtimes:
+                - {name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32, fp16, int8], fast: [fp32]}
+            \(hostDocs)---
+            apiVersion: gs.ai/v1
+            kind: Model
+            metadata: {name: direction}
+            spec:
+              source: \(Self.model)
+              sha256: \(sha)
+              task: ocr-direction
+              inputs: [{name: x, shape: [1, 3, 48, 192]}]
+              preprocess: {scale: 0.00392156862745098, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: bgr}
+              evaluation: {data: \(Self.lines), samples: 4, metric: top1-agreement, tolerance: 0.05}
+            ---
+            apiVersion: gs.ai/v1
+            kind: Workflow
+            metadata: {name: reader}
+            spec:
+              tasks:
+                - name: classify
+                  uses: classify
+                  model: direction
+                  command: [sh, -c, '\(task)']
+                  restart: {policy: never}
+            ---
+            apiVersion: gs.ai/v1
+            kind: Deployment
+            metadata: {name: reader-boxes}
+            spec:
+              workflow: reader
+              precision: fp32
+              targets: [{hosts: [\((1...hosts).map { "box\($0)" }.joined(separator: ", "))]}]
+              rollout: {canary: 1, batchSize: 1, failureThreshold: 0, onFailure: rollback-batch}
+
+            """
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: specs + "/specs.yaml"))
+    }
+
+    func shaOf(_ file: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [file]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+
+    @discardableResult
+    func git(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func commit(_ message: String) throws {
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", message])
+    }
+
+    var head: String { (try? git(["rev-parse", "HEAD"])) ?? "" }
+
+    func host(_ i: Int) -> String { path + "/hosts/box\(i)" }
+
+    func apply(_ extra: [String] = [], env: [String: String] = [:]) throws -> Run {
+        try gsctl(["apply", "Specs", "-f", "json", "--cache", path + "/cache"] + extra, cwd: path, env: env)
+    }
+
+    /// The per-host results of an apply's JSON report.
+    static func results(_ run: Run) -> [String: String] {
+        guard let data = run.out.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let deployments = object["deployments"] as? [[String: Any]]
+        else { return [:] }
+        var out: [String: String] = [:]
+        for deployment in deployments {
+            for host in deployment["hosts"] as? [[String: Any]] ?? [] {
+                out[host["host"] as? String ?? ""] = host["status"] as? String
+            }
+        }
+        return out
+    }
+
+    func state(_ i: Int) -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: host(i) + "/state.json"),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return object
+    }
+
+    func activeRevision(_ i: Int) -> String? { (state(i)["active"] as? [String: Any])?["revision"] as? String }
+
+    func current(_ i: Int) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: host(i) + "/current")
+    }
+
+    /// Stops the supervisors (and their tasks) the hosts started, and removes the repository.
+    func cleanUp() {
+        for i in 1...4 {
+            let status = host(i) + "/run/supervisor.json"
+            if let data = FileManager.default.contents(atPath: status),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
+                for task in object["tasks"] as? [[String: Any]] ?? [] {
+                    if let pid = task["pid"] as? Int { kill(-Int32(pid), SIGKILL) }
+                }
+                if let pid = object["pid"] as? Int { kill(Int32(pid), SIGKILL) }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+@Suite(.serialized) struct ApplyLocalTests {
+    @Test func appliesToLocalHostsThenReapplyIsANoOp() throws {
+        let repo = try DeployRepo()
+        defer { repo.cleanUp() }
+        let first = try repo.apply()
+        #expect(first.status == 0, "\(first.err)\n\(first.out)")
+        #expect(DeployRepo.results(first) == ["box1": "converged", "box2": "converged"])
+        for i in 1...2 {
+            #expect(repo.activeRevision(i) == repo.head)
+            #expect(repo.current(i)?.hasPrefix("releases/reader-gateway-fp32-") == true)
+            // The task got the model's path inside the active release.
+            let model = try? String(contentsOfFile: repo.host(i) + "/data/classify/model", encoding: .utf8)
+            #expect(model?.contains("/releases/reader-gateway-fp32-") == true, "\(model ?? "no model file")")
+        }
+        let again = try repo.apply()
+        #expect(again.status == 0)
+        #expect(DeployRepo.results(again) == ["box1": "unchanged", "box2": "unchanged"])
+        #expect(!again.out.contains("\"bytesSent\" : 1"), "a no-op apply sends nothing")
+
+        let status = try gsctl(["status", "Specs"], cwd: repo.path)
+        #expect(status.status == 0, "\(status.out)\(status.err)")
+        #expect(status.out.contains("classify: ready") || status.out.contains("classify: running"), "\(status.out)")
+    }
+
+    @Test func driftIsShownByStatusAndDiffAndRepairedByApply() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let release = repo.host(1) + "/" + (repo.current(1) ?? "")
+        let model = release + "/models/direction/fp32/model.onnx"
+        chmod(model, 0o644)
+        let handle = try #require(FileHandle(forWritingAtPath: model))
+        handle.seek(toFileOffset: 100)
+        handle.write(Data([0xde, 0xad]))
+        try handle.close()
+
+        let status = try gsctl(["status", "Specs"], cwd: repo.path)
+        #expect(status.status == 3)
+        #expect(status.out.contains("drift modified models/direction/fp32/model.onnx"), "\(status.out)")
+        let diff = try gsctl(["diff", "Specs", "--cache", repo.path + "/cache"], cwd: repo.path)
+        #expect(diff.status == 2, "\(diff.out)\(diff.err)")
+        #expect(diff.out.contains("repair"), "\(diff.out)")
+
+        let repair = try repo.apply()
+        #expect(DeployRepo.results(repair)["box1"] == "repaired", "\(repair.out)\(repair.err)")
+        #expect(try gsctl(["status", "Specs"], cwd: repo.path).status == 0)
+        let history = try gsctl(["history", "box1", "Specs"], cwd: repo.path)
+        #expect(history.out.contains("repaired"), "\(history.out)")
+    }
+
+    @Test func aFailingWorkflowRollsBackAndHaltsTheRollout() throws {
+        let repo = try DeployRepo()
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let good = repo.current(1)
+        try repo.write(task: "echo broken >&2; exit 3")
+        try repo.commit("a broken task")
+        let run = try repo.apply()
+        #expect(run.status == 3, "\(run.out)\(run.err)")
+        // The canary failed its gate and went back; the second host was never touched.
+        #expect(DeployRepo.results(run) == ["box1": "rolled-back", "box2": "skipped"], "\(run.out)")
+        #expect(repo.current(1) == good)
+        #expect(repo.current(2) == good)
+        #expect(run.out.contains("halted"))
+    }
+
+    @Test func aStaleRevisionIsRefused() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        let old = repo.head
+        try repo.write(task: "exec sleep 601", hosts: 1)
+        try repo.commit("newer")
+        #expect(try repo.apply().status == 0)
+        let stale = try repo.apply(["--ref", old])
+        #expect(stale.status == 3)
+        #expect(DeployRepo.results(stale)["box1"] == "refused")
+        #expect(stale.out.contains("not an ancestor"), "\(stale.out)")
+        #expect(repo.activeRevision(1) == repo.head)
+        // rollback is the way back.
+        let back = try gsctl(["rollback", "reader-boxes", "Specs"], cwd: repo.path)
+        #expect(back.status == 0 || back.status == 3, "\(back.out + back.err)")
+    }
+
+    @Test func aDirtyTreeIsRefusedUnlessAllowed() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        try repo.write(task: "exec sleep 602", hosts: 1)
+        let refused = try repo.apply()
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("uncommitted changes"), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: repo.host(1) + "/state.json"))
+        #expect(try repo.apply(["--allow-dirty"]).status == 0)
+    }
+
+    @Test func aHeldLeaseIsNamedAndAnExpiredOneIsTakenOver() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        try FileManager.default.createDirectory(atPath: repo.host(1), withIntermediateDirectories: true)
+        let lease = repo.host(1) + "/lease.json"
+        let live =
+            "{\"expires\":\(Date().timeIntervalSince1970 + 300),\"owner\":\"alice@laptop pid 1\",\"pid\":\(getpid())}"
+        try Data(live.utf8).write(to: URL(fileURLWithPath: lease))
+        let blocked = try repo.apply()
+        #expect(blocked.status == 3)
+        #expect(blocked.out.contains("locked by `alice@laptop pid 1`"), "\(blocked.out)")
+        // An expired lease (or one whose agent is gone) is taken over.
+        let expired =
+            "{\"expires\":\(Date().timeIntervalSince1970 - 5),\"owner\":\"alice@laptop pid 1\",\"pid\":\(getpid())}"
+        try Data(expired.utf8).write(to: URL(fileURLWithPath: lease))
+        let run = try repo.apply()
+        #expect(run.status == 0, "\(run.out + run.err)")
+        #expect(!FileManager.default.fileExists(atPath: lease), "the lease is given back")
+    }
+
+    @Test func unsignedOrOtherKeyBundlesAreRefusedWhereKeysArePinned() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        #expect(try gsctl(["keygen", "--out", repo.path + "/trusted"], cwd: repo.path).status == 0)
+        #expect(try gsctl(["keygen", "--out", repo.path + "/other"], cwd: repo.path).status == 0)
+        let install = try gsctl(["agent", "install", "box1", "--trust", repo.path + "/trusted.pub"], cwd: repo.path)
+        #expect(install.status == 0, "\(install.err)")
+        let unsigned = try repo.apply()
+        #expect(unsigned.status == 3)
+        #expect(unsigned.out.contains("unsigned"), "\(unsigned.out)")
+        let other = try repo.apply(["--sign", repo.path + "/other.key"])
+        #expect(other.status == 3)
+        #expect(other.out.contains("not a trusted key"), "\(other.out)")
+        #expect(repo.current(1) == nil, "nothing was activated")
+        let signed = try repo.apply(["--sign", repo.path + "/trusted.key"])
+        #expect(signed.status == 0, "\(signed.out + signed.err)")
+    }
+
+    @Test(arguments: [
+        "lease", "receive", "verify", "assemble", "pending", "stop", "switch", "start", "health", "record",
+    ])
+    func aCrashAtAnyStepLeavesOldOrNewAndTheNextApplyConverges(step: String) throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let old = repo.current(1)
+        try repo.write(task: "exec sleep 603", hosts: 1)
+        try repo.commit("v2")
+        let crashed = try repo.apply(env: ["GSCTL_CRASH_AT": step])
+        #expect(crashed.status == 3, "\(step): \(crashed.out)\(crashed.err)")
+        let after = repo.current(1)
+        let releases = (try? FileManager.default.contentsOfDirectory(atPath: repo.host(1) + "/releases")) ?? []
+        let new = releases.first { "releases/" + $0 != old && !$0.hasPrefix(".") }.map { "releases/" + $0 }
+        #expect(after == old || (new != nil && after == new), "\(step): current is \(after ?? "none")")
+        let next = try repo.apply()
+        #expect(next.status == 0, "\(step): \(next.out)\(next.err)")
+        #expect(repo.activeRevision(1) == repo.head)
+        let state = repo.state(1)
+        #expect(state["pending"] == nil, "\(step): no activation left pending")
+    }
+}
