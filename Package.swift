@@ -71,7 +71,8 @@ let package = Package(
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),
         .testTarget(
             name: "GSBuildTests", dependencies: ["GSBuild", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
-        .testTarget(name: "GSAgentTests", dependencies: ["GSAgent", "GSBundle", "GSCore"]),
+        .testTarget(
+            name: "GSAgentTests", dependencies: ["GSAgent", "GSBundle", "GSCore", "GSExec", "GSData", "ONNX"]),
         .testTarget(
             name: "GSDeployTests", dependencies: ["GSDeploy", "GSAgent", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
         .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "GSData", "ONNX", "GSCore"]),

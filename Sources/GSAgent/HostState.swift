@@ -55,6 +55,12 @@ public struct PendingActivation: Hashable, Sendable {
     public var target: ReleaseRecord
     public var from: ReleaseRecord?
     public var startedAt: Double
+
+    public init(target: ReleaseRecord, from: ReleaseRecord?, startedAt: Double) {
+        self.target = target
+        self.from = from
+        self.startedAt = startedAt
+    }
 }
 
 /// `state.json`: the host's own record of what runs and what ran. The controller keeps

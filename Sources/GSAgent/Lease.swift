@@ -17,6 +17,12 @@ public struct Lease: Hashable, Sendable {
     public var pid: Int32
     public var expires: Double
 
+    public init(owner: String, pid: Int32, expires: Double) {
+        self.owner = owner
+        self.pid = pid
+        self.expires = expires
+    }
+
     public var json: JSONValue {
         ["owner": .string(owner), "pid": .int(Int(pid)), "expires": .double(expires)]
     }
