@@ -9,7 +9,7 @@ DEMO := .demo
 
 # Debian packages the build, the tests and the demo need (checked by `make deps`).
 DEB_PACKAGES := pkg-config libyaml-dev libarchive-dev libssl-dev libpng-dev libturbojpeg0-dev \
-	chromium opencv-doc fonts-dejavu-core
+	chromium opencv-doc fonts-dejavu-core git iproute2 openssh-server openssh-client
 
 ORACLE := .venv-oracle
 
@@ -17,8 +17,10 @@ ORACLE := .venv-oracle
 
 all: build
 
+# The Swift runtime is linked statically: the agent is one file plus Debian's libyaml,
+# libarchive and libcrypto on a device.
 build: deps
-	$(SWIFT) build -c release --product gsctl
+	$(SWIFT) build -c release --product gsctl --static-swift-stdlib
 
 test: deps models oracle
 	$(SWIFT) build --build-tests
@@ -38,6 +40,14 @@ demo: build models
 	$(GSCTL) build Specs --sign $(DEMO)/keys/demo.key
 	@echo "== gsctl bundle verify"
 	@for bundle in Bundles/*.tar.zst; do $(GSCTL) bundle verify $$bundle --key $(DEMO)/keys/demo.pub || exit 1; done
+	@echo "== gsctl agent install local-1 (the demo host: a folder under .demo/hosts; pins the demo key)"
+	$(GSCTL) agent install local-1 --trust $(DEMO)/keys/demo.pub
+	@echo "== gsctl apply (deploys what is checked out, even uncommitted: --allow-dirty)"
+	$(GSCTL) apply Specs --only crowd-density-demo --sign $(DEMO)/keys/demo.key --allow-dirty
+	@echo "== gsctl status"
+	$(GSCTL) status Specs --host local-1
+	@echo "== the workflow's serve task answers on http://127.0.0.1:8080/status"
+	@python3 -c 'import json, urllib.request; print(json.dumps(json.load(urllib.request.urlopen("http://127.0.0.1:8080/status", timeout=5))))'
 
 lint: build
 	$(SWIFT) format lint --strict --recursive Sources Tests
@@ -71,9 +81,11 @@ bench: build
 	GSCTL=$(GSCTL) bash bench/lint_scale/run.sh
 	GSCTL=$(GSCTL) bash bench/executor_vs_ort/run.sh
 	GSCTL=$(GSCTL) bash bench/quantize_vs_ort/run.sh
+	GSCTL=$(GSCTL) bash bench/deploy_vs_ansible/run.sh
 
 fuzz:
 	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
+	-@test -x $(GSCTL) && for h in $(DEMO)/hosts/*; do [ -d "$$h" ] && $(GSCTL) agent stop --root "$$h" 2>/dev/null; done; true
 	rm -rf .build Fuzz/.build $(DEMO) $(ORACLE) Bundles/*.html Bundles/*.tar.zst Bundles/*.json Bundles/*.md Bundles/blobs Bundles/cache

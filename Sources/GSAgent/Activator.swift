@@ -189,6 +189,7 @@ public struct Activator: Sendable {
                 revision: revision, owner: owner,
                 reason: drift?.isEmpty == false ? "repaired: \(drift!.map(\.path).joined(separator: ", "))" : nil))
         try state.save(layout)
+        ReleaseCollector.collect(layout, protecting: Set([name, from?.name, state.previous?.name].compactMap { $0 }))
         return Outcome(
             activated: true, unchanged: false, release: name, rolledBackTo: nil, reason: nil, checks: checks,
             repaired: drift ?? [])

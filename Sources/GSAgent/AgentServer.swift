@@ -127,6 +127,22 @@ public final class AgentServer {
         case "rollback":
             try requireLease()
             return try rollback(request)
+        case "retire":
+            // No deployment targets this host any more (`apply --prune`): stop the workflow
+            // and deactivate; the release stays on disk for `rollback`.
+            try requireLease()
+            var state = try HostState.load(layout)
+            guard let active = state.active else { return ["retired": .null] }
+            try runner.stop(layout)
+            try CurrentLink.point(layout, to: nil)
+            state.previous = active
+            state.active = nil
+            state.record(
+                HistoryEntry(
+                    time: unixNow(), action: .removed, release: active.name, revision: request["revision"]?.stringValue,
+                    owner: owner, reason: "no deployment targets this host (apply --prune)"))
+            try state.save(layout)
+            return ["retired": .string(active.name)]
         case "status":
             return try status()
         case "probe":

@@ -38,7 +38,7 @@ public struct HistoryEntry: Hashable, Sendable {
     public enum Action: String, Sendable {
         case activated, failed
         case rolledBack = "rolled-back"
-        case repaired, interrupted
+        case repaired, interrupted, removed
     }
     public var time: Double
     public var action: Action

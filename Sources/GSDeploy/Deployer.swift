@@ -9,6 +9,8 @@ import GSSpec
 public enum Deployer {
     public struct Options: Sendable {
         public var dryRun = false
+        /// Deactivate hosts of the specs that no deployment targets any more.
+        public var prune = false
         public var maxParallel = 8
         public var leaseWait: Double = 0
         public var owner = Deployer.defaultOwner()
@@ -82,7 +84,50 @@ public enum Deployer {
             }
             report.deployments.append((deployment.name, rollout.run(converge: converge, rollBack: rollBack)))
         }
+        if options.prune {
+            let targeted = Set(desired.plan.deployments.flatMap { $0.targets.map(\.host) })
+            let idle = desired.specs.hosts.map(\.name).filter { !targeted.contains($0) }.sorted()
+            var pruned = Rollout.Result()
+            pruned.hosts = DeployParallel.map(idle.count, width: options.maxParallel) { i in
+                retire(host: idle[i], revision: desired.revision, inventory: inventory, options: options)
+            }
+            report.deployments.append(("(prune)", pruned))
+        }
         return report
+    }
+
+    /// Stops and deactivates a host no deployment targets (`--prune`); nothing to do when it
+    /// runs no release. Dry runs only look.
+    public static func retire(host: String, revision: String?, inventory: Inventory, options: Options) -> HostResult {
+        var result = HostResult(host: host, deployment: "(prune)", status: .unreachable, to: "")
+        let started = ChildProcess.now()
+        do throws(GSError) {
+            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            defer { client.close() }
+            try client.call("hello", ["protocol": .int(AgentWire.version)])
+            let active = try client.call("state")["state"]?["active"]?["name"]?.stringValue
+            result.from = active
+            if active == nil {
+                result.status = .unchanged
+            } else if options.dryRun {
+                result.status = .pending
+            } else {
+                try client.call(
+                    "lease", ["owner": .string(options.owner), "ttl": 60, "wait": .double(options.leaseWait)],
+                    timeout: options.leaseWait + 30)
+                try client.call("retire", ["revision": .optional(revision)], timeout: 120)
+                result.status = .removed
+            }
+        } catch {
+            result.message = error.message
+            if !error.message.contains("timed out"), !error.message.contains("closed"),
+                !error.message.contains("cannot start")
+            {
+                result.status = .refused
+            }
+        }
+        result.seconds = ChildProcess.now() - started
+        return result
     }
 
     /// Puts one host back on a release it ran (default: its previous one).

@@ -48,6 +48,8 @@ public struct HostResult: Sendable {
         case skipped
         /// Would change (dry run / diff).
         case pending
+        /// No deployment targets it any more: workflow stopped, release deactivated (`--prune`).
+        case removed
     }
     public var host: String
     public var deployment: String
@@ -59,7 +61,7 @@ public struct HostResult: Sendable {
     public var message: String?
     public var checks: JSONValue = .array([])
 
-    public var ok: Bool { [.converged, .unchanged, .repaired, .pending].contains(status) }
+    public var ok: Bool { [.converged, .unchanged, .repaired, .pending, .removed].contains(status) }
 
     public var json: JSONValue {
         [

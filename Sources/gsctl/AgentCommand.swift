@@ -14,13 +14,14 @@ enum AgentCommand {
                                     this over ssh, or as a child for local hosts)
             supervise --root DIR    run the active release's workflow: tasks in `needs` order,
                                     restarts with backoff, probes, logs; the agent starts it
+            stop --root DIR         stop the supervisor and the workflow's tasks
             install HOST... --trust KEY
                                     copy this gsctl to HOST's <root>/bin/gsctl and pin the signing
                                     keys the host accepts (unsigned or other-key bundles are then
                                     refused)
             """,
         arguments: [
-            ArgumentSpec(name: "ACTION", help: "serve, supervise or install", optional: false),
+            ArgumentSpec(name: "ACTION", help: "serve, supervise, stop or install", optional: false),
             ArgumentSpec(name: "HOST", help: "hosts (install)", variadic: true),
         ],
         options: [
@@ -49,11 +50,16 @@ enum AgentCommand {
             }
             try Supervisor.run(root: root)
             return .success
+        case "stop":
+            guard let root = arguments.value("root") else { throw UsageError(message: "`agent stop` needs --root DIR") }
+            try Supervisor.stop(root: root)
+            return .success
         case "install":
             return try install(
                 Array(arguments.positionals.dropFirst()), keys: arguments.all("trust"), specs: arguments.value("specs"))
         default:
-            throw UsageError(message: "unknown agent action `\(action)`", hint: "one of: serve, supervise, install")
+            throw UsageError(
+                message: "unknown agent action `\(action)`", hint: "one of: serve, supervise, stop, install")
         }
     }
 

@@ -20,6 +20,7 @@ enum ApplyCommand {
         arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
         options: DeployContext.buildOptions + [
             .flag("dry-run", "show what would change without changing any host"),
+            .flag("prune", "stop and deactivate hosts of the specs that no deployment targets any more"),
             .value("max-parallel", "N", "hosts converged at once within a batch (default: 8)"),
             .value("wait", "SECONDS", "wait this long for another apply's lease (default: fail fast)"),
             .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"]),
@@ -31,6 +32,10 @@ enum ApplyCommand {
         let desired = try DeployContext.desired(arguments, quiet: json)
         var options = Deployer.Options()
         options.dryRun = arguments.flag("dry-run")
+        options.prune = arguments.flag("prune")
+        if options.prune, !arguments.all("only").isEmpty {
+            throw UsageError(message: "--prune needs every deployment in view", hint: "drop --only")
+        }
         if let text = arguments.value("max-parallel") {
             guard let n = Int(text), n >= 1 else {
                 throw UsageError(message: "--max-parallel must be a positive number")

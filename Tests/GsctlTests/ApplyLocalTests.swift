@@ -33,7 +33,7 @@ struct DeployRepo {
         try commit("specs")
     }
 
-    func write(task: String, hosts: Int = 2, note: String = "") throws {
+    func write(task: String, hosts: Int = 2, targets: [Int]? = nil, note: String = "") throws {
         let sha = try shaOf(Self.model)
         var hostDocs = ""
         for i in 1...hosts {
@@ -85,7 +85,7 @@ struct DeployRepo {
             spec:
               workflow: reader
               precision: fp32
-              targets: [{hosts: [\((1...hosts).map { "box\($0)" }.joined(separator: ", "))]}]
+              targets: [{hosts: [\((targets ?? Array(1...hosts)).map { "box\($0)" }.joined(separator: ", "))]}]
               rollout: {canary: 1, batchSize: 1, failureThreshold: 0, onFailure: rollback-batch}
 
             """
@@ -329,5 +329,44 @@ struct DeployRepo {
         #expect(repo.activeRevision(1) == repo.head)
         let state = repo.state(1)
         #expect(state["pending"] == nil, "\(step): no activation left pending")
+    }
+
+    @Test func pruneStopsHostsNoDeploymentTargets() throws {
+        let repo = try DeployRepo()
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        try repo.write(task: "echo \"$GS_MODEL\" > \"$GS_DATA/model\"; exec sleep 600", hosts: 2, targets: [1])
+        try repo.commit("box2 leaves the deployment")
+        let kept = try repo.apply()
+        #expect(kept.status == 0)
+        #expect(repo.current(2) != nil, "without --prune an untargeted host keeps running")
+        let pruned = try repo.apply(["--prune"])
+        #expect(pruned.status == 0, "\(pruned.out)\(pruned.err)")
+        #expect(DeployRepo.results(pruned)["box2"] == "removed", "\(pruned.out)")
+        #expect(repo.current(2) == nil)
+        #expect(repo.current(1) != nil)
+        let history = try gsctl(["history", "box2", "Specs"], cwd: repo.path)
+        #expect(history.out.contains("removed"), "\(history.out)")
+    }
+
+    @Test func oldReleasesAndTheirBlobsAreCollected() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        for version in 0..<5 {
+            try repo.write(task: "exec sleep \(700 + version)", hosts: 1)
+            try repo.commit("v\(version)")
+            let run = try repo.apply()
+            #expect(run.status == 0, "\(run.out)\(run.err)")
+        }
+        let releases = try FileManager.default.contentsOfDirectory(atPath: repo.host(1) + "/releases").filter {
+            !$0.hasPrefix(".")
+        }
+        #expect(releases.count == 3, "\(releases)")
+        // The five releases share their three files (model, golden input and output); each
+        // has its own manifest. What remains: the shared files and the kept manifests.
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: repo.host(1) + "/blobs/sha256")
+        #expect(blobs.count == 3 + 3, "\(blobs.count) blobs")
+        let back = try gsctl(["rollback", "reader-boxes", "Specs"], cwd: repo.path)
+        #expect(back.status == 0, "\(back.out)\(back.err)")
     }
 }
