@@ -127,6 +127,15 @@ public final class AgentServer {
         case "rollback":
             try requireLease()
             return try rollback(request)
+        case "revision":
+            // The controller found the running release identical in content to the new
+            // revision's: record the revision (the stale-revision guard reads it), nothing else.
+            try requireLease()
+            var state = try HostState.load(layout)
+            guard state.active != nil else { throw GSError("no active release to record a revision for") }
+            state.active?.revision = request["revision"]?.stringValue
+            try state.save(layout)
+            return [:]
         case "retire":
             // No deployment targets this host any more (`apply --prune`): stop the workflow
             // and deactivate; the release stays on disk for `rollback`.

@@ -69,6 +69,28 @@ public struct HostConvergence: Sendable {
                 return result
             }
             defer { result.bytesSent = client.bytesSent }
+            // A new commit that changed nothing this host runs (only provenance: the commit,
+            // the gsctl version, the spec digest) is not a new release: record the revision,
+            // leave the workflow running.
+            var running: Manifest?
+            if drift.isEmpty, state["active"] != nil, let text = try client.call("manifest")["manifest"]?.stringValue {
+                running = try? Manifest.decode(Array(text.utf8))
+            }
+            if let running, !dryRun, Self.sameContent(running, desired.manifest) {
+                if let hostRevision = state["active"]?["revision"]?.stringValue, let target = desired.revision,
+                    hostRevision != target, !allowOlder, isForward(hostRevision, target) == false
+                {
+                    result.status = .refused
+                    result.message =
+                        "\(transport.hostName) runs revision \(hostRevision.prefix(12)), which is not an ancestor of \(target.prefix(12)): refusing to move it back (a stale CI job?)"
+                    return result
+                }
+                try client.call("revision", ["revision": .optional(desired.revision)])
+                result.status = .unchanged
+                result.to = result.from ?? result.to
+                result.message = "same content as the running release; revision recorded"
+                return result
+            }
             if let hostRevision = state["active"]?["revision"]?.stringValue, let target = desired.revision,
                 hostRevision != target, !allowOlder, isForward(hostRevision, target) == false
             {
@@ -124,6 +146,10 @@ public struct HostConvergence: Sendable {
                 if result.status == .repaired {
                     result.message = "restored " + drift.compactMap { $0["path"]?.stringValue }.joined(separator: ", ")
                 }
+                if result.status == .converged, let running {
+                    let changed = Self.contentDifferences(running, desired.manifest)
+                    if !changed.isEmpty { result.message = "changed: " + changed.joined(separator: ", ") }
+                }
             } else if outcome["unchanged"]?.boolValue == true {
                 result.status = .unchanged
             } else {
@@ -137,5 +163,22 @@ public struct HostConvergence: Sendable {
             }
         }
         return result
+    }
+
+    /// Whether two manifests run the same thing: same files, workflow, environments and
+    /// precisions; provenance (source, gsctl version, build keys, model reports) aside.
+    static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool { contentDifferences(a, b).isEmpty }
+
+    /// The fields in which two manifests differ in what they run (JSON sections compared in
+    /// canonical form: a decoded `1` and a built `1.0` are one value).
+    static func contentDifferences(_ a: Manifest, _ b: Manifest) -> [String] {
+        var fields: [String] = []
+        if a.id != b.id { fields.append("id") }
+        if a.workflow != b.workflow || a.device != b.device || a.precision != b.precision { fields.append("target") }
+        if a.precisions != b.precisions { fields.append("precisions") }
+        if a.files != b.files { fields.append("files") }
+        if a.workflowGraph.canonical != b.workflowGraph.canonical { fields.append("workflowGraph") }
+        if a.environments.canonical != b.environments.canonical { fields.append("environments") }
+        return fields
     }
 }

@@ -195,6 +195,19 @@ struct DeployRepo {
         #expect(DeployRepo.results(again) == ["box1": "unchanged", "box2": "unchanged"])
         #expect(!again.out.contains("\"bytesSent\" : 1"), "a no-op apply sends nothing")
 
+        // A commit that changes nothing the hosts run records the revision and restarts nothing.
+        let pid = try String(contentsOfFile: repo.host(1) + "/run/supervisor.json", encoding: .utf8)
+            .components(separatedBy: "\"pid\"").dropFirst().first?.prefix(12)
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: repo.path + "/NOTES.md"))
+        try repo.commit("docs only")
+        let docs = try repo.apply()
+        #expect(docs.status == 0, "\(docs.out)\(docs.err)")
+        #expect(DeployRepo.results(docs) == ["box1": "unchanged", "box2": "unchanged"], "\(docs.out)")
+        #expect(repo.activeRevision(1) == repo.head)
+        let pidAfter = try String(contentsOfFile: repo.host(1) + "/run/supervisor.json", encoding: .utf8)
+            .components(separatedBy: "\"pid\"").dropFirst().first?.prefix(12)
+        #expect(pid == pidAfter, "the workflow was not restarted")
+
         let status = try gsctl(["status", "Specs"], cwd: repo.path)
         #expect(status.status == 0, "\(status.out)\(status.err)")
         #expect(status.out.contains("classify: ready") || status.out.contains("classify: running"), "\(status.out)")
