@@ -71,12 +71,15 @@ public struct DesiredState: Sendable {
         var report = Linter.lint(paths: paths)
         try lint(report)
         if let exported, let git {
-            // Local hosts' roots are relative to their spec file: they name folders of the
-            // checkout, not of the exported copy.
-            for index in report.specs.hosts.indices where report.specs.hosts[index].transport == .local {
+            // Local hosts' roots and SSH identity files are relative to their spec file: they
+            // name files of the checkout, not of the exported copy (removed after the build).
+            for index in report.specs.hosts.indices {
                 let root = report.specs.hosts[index].root
-                if root.hasPrefix(exported + "/") {
+                if report.specs.hosts[index].transport == .local, root.hasPrefix(exported + "/") {
                     report.specs.hosts[index].root = git.top + root.dropFirst(exported.count)
+                }
+                if let key = report.specs.hosts[index].identityFile, key.hasPrefix(exported + "/") {
+                    report.specs.hosts[index].identityFile = git.top + key.dropFirst(exported.count)
                 }
             }
         }
@@ -87,6 +90,7 @@ public struct DesiredState: Sendable {
         build.signingKey = options.signingKey
         build.jobs = options.jobs
         build.progress = options.progress
+        defer { if let exported { FileSystem.removeTree(exported) } }
         let result = try Builder.build(specs: report.specs, plan: plan, specFiles: report.specs.files, options: build)
         var bundles: [String: PackedBundle] = [:]
         for bundle in result.bundles { bundles[bundle.manifest.id] = bundle }
