@@ -9,7 +9,7 @@ DEMO := .demo
 
 # Debian packages the build, the tests and the demo need (checked by `make deps`).
 DEB_PACKAGES := pkg-config libyaml-dev libarchive-dev libssl-dev libpng-dev libturbojpeg0-dev \
-	chromium opencv-doc fonts-dejavu-core git iproute2 openssh-server openssh-client
+	chromium opencv-doc fonts-dejavu-core git iproute2 openssh-server openssh-client python3-venv python3-pip
 
 ORACLE := .venv-oracle
 

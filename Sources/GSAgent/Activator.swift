@@ -149,6 +149,22 @@ public struct Activator: Sendable {
                     hint: "apply the release again so the controller sends its files")
             }
         }
+        CrashHook.point("environment")
+        do throws(GSError) {
+            try RuntimeEnvironments.install(candidate.manifest, release: layout.release(name), layout: layout)
+        } catch {
+            // Nothing switched yet: the host stays on its release; record why.
+            state.failed[candidate.manifestDigest] = error.message
+            state.record(
+                HistoryEntry(
+                    time: unixNow(), action: .failed, release: name, revision: revision, owner: owner,
+                    reason: error.message))
+            try state.save(layout)
+            return Outcome(
+                activated: false, unchanged: false, release: name, rolledBackTo: state.active?.name,
+                reason: error.message,
+                checks: [], repaired: [])
+        }
         let from = state.active
         CrashHook.point("pending")
         state.pending = PendingActivation(target: record, from: from, startedAt: unixNow())

@@ -63,12 +63,15 @@ public enum Builder {
         let index = specs.index()
         for bundle in plan.bundles {
             guard let workflow = index.workflows[bundle.workflow] else { continue }
-            let contents = try BundleContents.make(bundle, workflow: workflow, steps: byID)
+            var contents = try BundleContents.make(bundle, workflow: workflow, steps: byID)
+            let environments = try Self.wheelhouses(
+                workflow, arch: index.devices[bundle.device]?.arch, cacheRoot: cache.root, into: &contents,
+                progress: options.progress)
             let manifest = Manifest(
                 id: bundle.id, workflow: bundle.workflow, device: bundle.device,
                 precision: BundleContents.precisionLabel(bundle), precisions: contents.precisions,
                 source: source, buildKeys: contents.buildKeys, models: contents.models,
-                workflowGraph: WorkflowGraph.json(workflow), environments: WorkflowGraph.environments(workflow))
+                workflowGraph: WorkflowGraph.json(workflow), environments: environments)
             let result = try BundlePacker.pack(
                 manifest, files: contents.files, into: options.outputDirectory, blobs: blobs, signingKey: key)
             Stale.removeOlderArchives(of: bundle.id, keeping: result.archivePath, in: options.outputDirectory)
@@ -87,6 +90,29 @@ public enum Builder {
 
     /// Compiles (or finds in the cache) every step, `jobs` at a time; every failing step is
     /// reported, not only the first.
+    /// Each environment of the workflow with its wheels (`env/<name>/*.whl` in the bundle),
+    /// for the manifest's `environments`: python, packages, wheelhouse folder, key.
+    static func wheelhouses(
+        _ workflow: Workflow, arch: Arch?, cacheRoot: String, into contents: inout BundleContents,
+        progress: (@Sendable (String) -> Void)?
+    ) throws(GSError) -> JSONValue {
+        var environments: [String: JSONValue] = [:]
+        for environment in workflow.environments {
+            let name = environment.name.value
+            let fetched = try Wheelhouse.fetch(
+                environment, arch: arch, cacheRoot: cacheRoot, progress: progress.map { p in { p($0) } })
+            for wheel in fetched.wheels {
+                contents.files.append(
+                    BundleInput(path: "env/\(name)/\(wheel)", file: FileSystem.join(fetched.directory, wheel)))
+            }
+            environments[name] = [
+                "python": .string(environment.python), "packages": .strings(environment.packages),
+                "wheelhouse": .string("env/\(name)"), "key": .string(fetched.key), "wheels": .strings(fetched.wheels),
+            ]
+        }
+        return .object(environments)
+    }
+
     static func compileSteps(_ steps: [BuildStep], specs: SpecSet, cache: BuildCache, options: BuildOptions)
         throws(GSError) -> [StepOutcome]
     {

@@ -33,7 +33,22 @@ struct DeployRepo {
         try commit("specs")
     }
 
-    func write(task: String, hosts: Int = 2, targets: [Int]? = nil, note: String = "") throws {
+    func write(task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, note: String = "") throws
+    {
+        var environments = ""
+        var taskEnvironment = ""
+        if let packages {
+            let python = try Subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).text
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            environments = """
+                  environments:
+                    - name: py
+                      python: "\(python)"
+                      packages: [\(packages.joined(separator: ", "))]
+
+                """
+            taskEnvironment = "      environment: py"
+        }
         let sha = try shaOf(Self.model)
         var hostDocs = ""
         for i in 1...hosts {
@@ -72,12 +87,13 @@ struct DeployRepo {
             kind: Workflow
             metadata: {name: reader}
             spec:
-              tasks:
+            \(environments)  tasks:
                 - name: classify
                   uses: classify
                   model: direction
                   command: [sh, -c, '\(task)']
                   restart: {policy: never}
+            \(taskEnvironment)
             ---
             apiVersion: gs.ai/v1
             kind: Deployment
@@ -381,5 +397,25 @@ struct DeployRepo {
         #expect(blobs.count == 3 + 3, "\(blobs.count) blobs")
         let back = try gsctl(["rollback", "reader-boxes", "Specs"], cwd: repo.path)
         #expect(back.status == 0, "\(back.out)\(back.err)")
+    }
+
+    /// The environment's wheels travel in the bundle and the host installs them with no
+    /// package index; the task's `python3` is the environment's.
+    @Test func aWorkflowEnvironmentIsInstalledFromTheBundlesWheels() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        try repo.write(
+            task: "command -v python3 > \"$GS_DATA/python\"; exec python3 -c \"import six, time; time.sleep(600)\"",
+            hosts: 1, packages: ["six==1.16.0"])
+        try repo.commit("an environment")
+        let run = try repo.apply()
+        #expect(run.status == 0, "\(run.out)\(run.err)")
+        let release = repo.host(1) + "/" + (repo.current(1) ?? "")
+        let wheels = (try? FileManager.default.contentsOfDirectory(atPath: release + "/env/py")) ?? []
+        #expect(wheels.contains { $0.hasPrefix("six-1.16.0") && $0.hasSuffix(".whl") }, "\(wheels)")
+        let python = try String(contentsOfFile: repo.host(1) + "/data/classify/python", encoding: .utf8)
+        #expect(python.contains(repo.host(1) + "/envs/"), "\(python)")
+        let status = try gsctl(["status", "Specs"], cwd: repo.path)
+        #expect(status.out.contains("classify: ready"), "\(status.out)")
     }
 }

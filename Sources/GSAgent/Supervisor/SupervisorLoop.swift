@@ -148,6 +148,13 @@ public final class SupervisorLoop {
             var arguments = try Supervisor.TaskLaunch.arguments(task, release: release)
             let environment = Supervisor.TaskLaunch.environment(
                 task, release: release, paths: paths, base: baseEnvironment)
+            // A bare program name (`python3`) is looked up in the task's PATH, which starts
+            // with its runtime environment (spawn searches the supervisor's own PATH).
+            if let program = arguments.first, !program.contains("/"),
+                let found = Supervisor.TaskLaunch.search(program, path: environment["PATH"])
+            {
+                arguments[0] = found
+            }
             try FileSystem.makeDirectories(paths.data(task.name))
             let log = paths.log(task.name)
             Supervisor.LogRotation.rotateIfNeeded(

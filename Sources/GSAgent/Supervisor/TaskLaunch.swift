@@ -1,5 +1,9 @@
 import GSCore
 
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
 extension Supervisor {
     /// What a task's process is started with: its argv and its environment.
     ///
@@ -39,7 +43,24 @@ extension Supervisor {
                 }
             }
             environment["GS_INPUTS"] = inputs.joined(separator: ",")
+            // The task's runtime environment (installed from the bundle's wheels) comes first on PATH.
+            if let name = task.environment,
+                let bin = RuntimeEnvironments.binDirectory(
+                    root: paths.root, releaseDirectory: release.directory, name: name)
+            {
+                environment["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+                environment["VIRTUAL_ENV"] = FileSystem.directory(of: bin)
+            }
             return environment
+        }
+
+        /// The first executable `program` in the folders of `path`.
+        static func search(_ program: String, path: String?) -> String? {
+            for folder in (path ?? "").split(separator: ":") where !folder.isEmpty {
+                let candidate = FileSystem.join(String(folder), program)
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+            return nil
         }
 
         /// A job runs under a tiny shell that leaves its exit status in `exitFile`: when the
