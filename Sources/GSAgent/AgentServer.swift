@@ -15,6 +15,8 @@ public final class AgentServer {
     let streams = StandardStreams()
     var owner: String?
     var leaseSeconds = 60.0
+    /// Bytes to send after the current reply's line (`fetch`).
+    var pendingPayload: [UInt8]?
 
     public init(root: String, runner: any WorkflowRunner) {
         layout = HostLayout(root: root)
@@ -44,8 +46,16 @@ public final class AgentServer {
                     streams.write(AgentWire.success())
                     return 0
                 }
-                let reply = try handle(op, request)
-                streams.write(AgentWire.success(reply))
+                var reply = try handle(op, request)
+                if let payload = pendingPayload {
+                    // A reply that carries data says so; the bytes follow its line.
+                    reply["payload"] = .int(payload.count)
+                    streams.write(AgentWire.success(reply))
+                    streams.write(payload)
+                    pendingPayload = nil
+                } else {
+                    streams.write(AgentWire.success(reply))
+                }
             } catch {
                 // A payload the handler did not consume would be read as the next request.
                 if let count = (try? JSONParser.parse(line, what: "request"))?["payload"]?.intValue, count > 0,
@@ -101,13 +111,36 @@ public final class AgentServer {
                 missing.append(["sha256": .string(digest), "have": .int(have)])
             }
             return ["missing": .array(missing)]
+        case "fetch":
+            // A file of the active release that its manifest lists, as raw bytes: a build
+            // machine with an empty cache takes compiled models back from the fleet instead
+            // of compiling them again (it checks them against the signed manifest).
+            guard let path = request["path"]?.stringValue, let current = layout.currentRelease() else {
+                throw GSError("`fetch` needs a path and an active release")
+            }
+            let directory = layout.release(current)
+            let manifest = try Manifest.decode(
+                try FileSystem.read(FileSystem.join(directory, "manifest.json"), limit: 16 << 20))
+            guard let file = manifest.file(at: path) else {
+                throw GSError("`\(path)` is not a file of release \(current)")
+            }
+            let bytes = try FileSystem.read(FileSystem.join(directory, file.path), limit: AgentWire.payloadLimit)
+            guard bytes.count == file.size, SHA256.hex(of: bytes) == file.sha256 else {
+                throw GSError("`\(path)` of release \(current) differs from its manifest (drift); apply repairs it")
+            }
+            pendingPayload = bytes
+            return ["size": .int(bytes.count)]
         case "manifest":
             // The active release's manifest bytes (for `gsctl diff`).
             guard let current = layout.currentRelease(),
                 let bytes = try? FileSystem.read(
                     FileSystem.join(layout.release(current), "manifest.json"), limit: 16 << 20)
             else { return ["manifest": .null] }
-            return ["manifest": .string(String(decoding: bytes, as: UTF8.self))]
+            let signature = try? FileSystem.read(FileSystem.join(layout.release(current), "manifest.sig"), limit: 4096)
+            return [
+                "manifest": .string(String(decoding: bytes, as: UTF8.self)),
+                "signature": .optional(signature.map { String(decoding: $0, as: UTF8.self) }),
+            ]
         case "prepare":
             try requireLease()
             return try prepare(request)

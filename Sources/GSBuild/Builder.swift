@@ -19,6 +19,10 @@ public struct BuildOptions: Sendable {
     public var cacheDirectory: String?
     /// Called with one line per finished step (progress for the CLI).
     public var progress: (@Sendable (String) -> Void)?
+    /// Asked for a step whose key the cache lacks, before compiling: it may fill
+    /// `<cache>/<key>/` (model.onnx, report.json, golden-input.npz, golden-output.npz) from
+    /// elsewhere and return where it came from (`apply` takes them from hosts that run them).
+    public var seed: (@Sendable (_ step: BuildStep, _ key: String, _ cache: BuildCache) -> String?)?
 
     public init() {}
 }
@@ -125,7 +129,9 @@ public enum Builder {
                     return .failure(GSError("step \(step.id): its Model or Device is missing from the specs"))
                 }
                 return Result { () throws(GSError) -> StepOutcome in
-                    try compile(step, model: model, device: device, cache: cache, progress: options.progress)
+                    try compile(
+                        step, model: model, device: device, cache: cache, progress: options.progress, seed: options.seed
+                    )
                 }
             }
         }
@@ -150,7 +156,8 @@ public enum Builder {
     }
 
     static func compile(
-        _ step: BuildStep, model: Model, device: Device, cache: BuildCache, progress: (@Sendable (String) -> Void)?
+        _ step: BuildStep, model: Model, device: Device, cache: BuildCache, progress: (@Sendable (String) -> Void)?,
+        seed: (@Sendable (BuildStep, String, BuildCache) -> String?)? = nil
     ) throws(GSError) -> StepOutcome {
         let started = Date()
         let request = try StepRequest.make(step: step, model: model, device: device)
@@ -166,6 +173,11 @@ public enum Builder {
         if let entry = cache.entry(key) {
             let report = try JSONParser.parse(try FileSystem.read(entry.report), what: "cached report")
             progress?("step \(step.id): cached")
+            return StepOutcome(step: step, key: key, entry: entry, report: report, cached: true, seconds: 0)
+        }
+        if let seed, let origin = seed(step, key, cache), let entry = cache.entry(key) {
+            let report = try JSONParser.parse(try FileSystem.read(entry.report), what: "report from \(origin)")
+            progress?("step \(step.id): taken from \(origin) (same build key), not compiled again")
             return StepOutcome(step: step, key: key, entry: entry, report: report, cached: true, seconds: 0)
         }
         guard let path = model.sourcePath else { throw GSError("step \(step.id): Model `\(model.name)` has no source") }

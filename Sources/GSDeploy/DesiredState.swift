@@ -29,6 +29,9 @@ public struct DesiredState: Sendable {
         public var signingKey: String?
         public var jobs = 1
         public var progress: (@Sendable (String) -> Void)?
+        /// Before compiling a step the cache lacks, take it from a target host that runs it
+        /// (signed releases only): a fresh CI runner does not re-quantize unchanged models.
+        public var seedFromHosts = false
         public init() {}
     }
 
@@ -90,6 +93,18 @@ public struct DesiredState: Sendable {
         build.signingKey = options.signingKey
         build.jobs = options.jobs
         build.progress = options.progress
+        if options.seedFromHosts {
+            let seed = FleetSeed(
+                plan: plan,
+                inventory: Inventory(specs: report.specs, repository: git?.top ?? FileSystem.currentDirectory()))
+            build.seed = { step, key, cache in seed.seed(step, key: key, cache: cache) }
+        }
+        if options.seedFromHosts {
+            let seed = FleetSeed(
+                plan: plan,
+                inventory: Inventory(specs: report.specs, repository: git?.top ?? FileSystem.currentDirectory()))
+            build.seed = { step, key, cache in seed.seed(step, key: key, cache: cache) }
+        }
         defer { if let exported { FileSystem.removeTree(exported) } }
         let result = try Builder.build(specs: report.specs, plan: plan, specFiles: report.specs.files, options: build)
         var bundles: [String: PackedBundle] = [:]

@@ -32,6 +32,7 @@ enum DeployContext {
         options.outputDirectory = arguments.value("out") ?? "Bundles"
         options.cacheDirectory = arguments.value("cache")
         options.signingKey = arguments.value("sign") ?? Environment.value("GSCTL_SIGNING_KEY")
+        options.seedFromHosts = true
         if !quiet { options.progress = { line in Terminal.write(line + "\n", to: .standardError) } }
         return try DesiredState.load(options) { report throws(GSError) in
             guard (try? Output.refuseErrors(report, doing: "deploying")) == true else {

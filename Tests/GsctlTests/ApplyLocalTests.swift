@@ -33,8 +33,10 @@ struct DeployRepo {
         try commit("specs")
     }
 
-    func write(task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, note: String = "") throws
-    {
+    func write(
+        task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, trust: String? = nil,
+        note: String = ""
+    ) throws {
         var environments = ""
         var taskEnvironment = ""
         if let packages {
@@ -103,6 +105,7 @@ struct DeployRepo {
               precision: fp32
               targets: [{hosts: [\((targets ?? Array(1...hosts)).map { "box\($0)" }.joined(separator: ", "))]}]
               rollout: {canary: 1, batchSize: 1, failureThreshold: 0, onFailure: rollback-batch}
+            \(trust.map { "  trust: [\($0)]" } ?? "")
 
             """
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: specs + "/specs.yaml"))
@@ -417,5 +420,28 @@ struct DeployRepo {
         #expect(python.contains(repo.host(1) + "/envs/"), "\(python)")
         let status = try gsctl(["status", "Specs"], cwd: repo.path)
         #expect(status.out.contains("classify: ready"), "\(status.out)")
+    }
+
+    /// A fresh CI runner (an empty build cache) takes the compiled model from a host that
+    /// runs it (signed by a trusted key, checked against the manifest) instead of compiling.
+    @Test func aFreshCacheIsSeededFromTheFleet() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        #expect(try gsctl(["keygen", "--out", repo.path + "/release"], cwd: repo.path).status == 0)
+        try repo.write(task: "exec sleep 604", hosts: 1, trust: "../release.pub")
+        try repo.commit("signed")
+        #expect(
+            try gsctl(["agent", "install", "box1", "--trust", repo.path + "/release.pub"], cwd: repo.path).status == 0)
+        let first = try repo.apply(["--sign", repo.path + "/release.key"])
+        #expect(first.status == 0, "\(first.out)\(first.err)")
+        let fresh = repo.path + "/fresh-cache"
+        let second = try gsctl(
+            ["apply", "Specs", "-f", "json", "--cache", fresh, "--sign", repo.path + "/release.key"], cwd: repo.path)
+        #expect(second.status == 0, "\(second.out)\(second.err)")
+        #expect(DeployRepo.results(second)["box1"] == "unchanged", "\(second.out)")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: fresh).filter { !$0.hasPrefix(".") }
+        #expect(entries.count == 1, "\(entries)")
+        let origin = try? String(contentsOfFile: fresh + "/" + (entries.first ?? "") + "/origin", encoding: .utf8)
+        #expect(origin?.hasPrefix("host box1") == true, "\(origin ?? "no origin: compiled locally")")
     }
 }

@@ -1,0 +1,20 @@
+import GSAgent
+import GSCore
+
+extension AgentClient {
+    /// `op` whose reply carries raw bytes after its line (`fetch`): the reply and the bytes.
+    public func callForBytes(_ op: String, _ fields: [String: JSONValue], timeout: Double? = nil) throws(GSError)
+        -> [UInt8]
+    {
+        let limit = timeout ?? self.timeout + Double(AgentWire.payloadLimit) / 1_000_000
+        let reply = try call(op, fields, timeout: limit)
+        guard let count = reply["payload"]?.intValue, count >= 0, count <= AgentWire.payloadLimit else {
+            throw GSError("\(transport.hostName): \(op): the reply carries no data")
+        }
+        do throws(GSError) {
+            return try child.readBytes(count, deadline: ChildProcess.now() + limit)
+        } catch {
+            throw GSError("\(transport.hostName): \(op): \(error.message)")
+        }
+    }
+}
