@@ -16,6 +16,8 @@ public enum Deployer {
         public var owner = Deployer.defaultOwner()
         public var environment: [String: String] = [:]
         public var progress: @Sendable (HostResult) -> Void = { _ in }
+        /// What each host is doing now: (deployment, host, step).
+        public var step: @Sendable (String, String, String) -> Void = { _, _, _ in }
         public init() {}
     }
 
@@ -75,6 +77,7 @@ public enum Deployer {
                 convergence.dryRun = options.dryRun
                 convergence.leaseWait = options.leaseWait
                 convergence.environment = options.environment
+                convergence.onStep = { text in options.step(deployment.name, host, text) }
                 convergence.isForward = { from, to in git?.isAncestor(from, of: to) }
                 return convergence.converge(release)
             }

@@ -17,6 +17,8 @@ public struct HostConvergence: Sendable {
     /// Allows older revisions (rollback).
     public var allowOlder = false
     public var environment: [String: String] = [:]
+    /// Told what the convergence is doing (for a live line per host on a terminal).
+    public var onStep: @Sendable (String) -> Void = { _ in }
 
     public init(transport: any Transport, owner: String) {
         self.transport = transport
@@ -42,6 +44,7 @@ public struct HostConvergence: Sendable {
         }
         defer { client.close() }
         do throws(GSError) {
+            onStep("connecting")
             let hello = try client.call("hello", ["protocol": .int(AgentWire.version), "owner": .string(owner)])
             guard hello["protocol"]?.intValue == AgentWire.version else {
                 result.status = .refused
@@ -60,6 +63,7 @@ public struct HostConvergence: Sendable {
                     return result
                 }
             }
+            onStep("checking what runs")
             let check = try client.call("check", ["manifest": .string(desired.manifestDigest)])
             let state = check["state"] ?? .null
             result.from = state["active"]?["name"]?.stringValue
@@ -127,6 +131,10 @@ public struct HostConvergence: Sendable {
                 result.message = error.message
                 return result
             }
+            let missingBytes = (prepared["missing"]?.arrayValue ?? []).reduce(0) {
+                $0 + ($1["size"]?.intValue ?? 0) - ($1["have"]?.intValue ?? 0)
+            }
+            onStep("sending \((prepared["missing"]?.arrayValue ?? []).count) blob(s), \(missingBytes / 1_000_000) MB")
             for entry in prepared["missing"]?.arrayValue ?? [] {
                 guard let digest = entry["sha256"]?.stringValue, let size = entry["size"]?.intValue else { continue }
                 guard let blob = desired.store.blob(digest) else {
@@ -138,6 +146,7 @@ public struct HostConvergence: Sendable {
             var activateFields = prepareFields
             activateFields["revision"] = .optional(desired.revision)
             activateFields["deployment"] = .string(desired.deployment)
+            onStep("activating: verify, switch, health gates")
             let reply = try client.call("activate", activateFields, timeout: 300)
             let outcome = reply["outcome"] ?? .null
             result.checks = outcome["checks"] ?? .array([])

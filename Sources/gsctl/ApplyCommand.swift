@@ -1,6 +1,10 @@
 import GSCore
 import GSDeploy
 
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
 /// `gsctl apply`: make every targeted host run what git says.
 enum ApplyCommand {
     static let spec = CommandSpec(
@@ -46,7 +50,14 @@ enum ApplyCommand {
             guard let seconds = Double(text), seconds >= 0 else { throw UsageError(message: "--wait takes seconds") }
             options.leaseWait = seconds
         }
-        if !json {
+        if !json, Terminal.isTTY(.standardError) {
+            // One live line per host, rewritten in place as it moves through its steps.
+            let live = LiveLines()
+            options.step = { deployment, host, text in
+                live.set("\(deployment)/\(host)", "\(deployment)/\(host): \(text)")
+            }
+            options.progress = { result in live.set("\(result.deployment)/\(result.host)", HostLines.line(result)) }
+        } else if !json {
             options.progress = { result in Terminal.write(HostLines.line(result) + "\n", to: .standardError) }
         }
         let inventory = DeployContext.inventory(desired.specs, paths: Output.specPaths(arguments))
@@ -125,5 +136,26 @@ enum Table {
             }
             .joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Lines on a terminal that are rewritten in place: one per key, in first-seen order.
+final class LiveLines: @unchecked Sendable {
+    private var order: [String] = []
+    private var text: [String: String] = [:]
+    private var drawn = 0
+    private var lock = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    func set(_ key: String, _ line: String) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if text[key] == nil { order.append(key) }
+        text[key] = line.split(separator: "\n").first.map(String.init) ?? line
+        var out = drawn > 0 ? "\u{1B}[\(drawn)A" : ""
+        for key in order { out += "\u{1B}[2K\r" + (text[key] ?? "") + "\n" }
+        drawn = order.count
+        Terminal.write(out, to: .standardError)
     }
 }
