@@ -42,7 +42,7 @@ public final class AgentClient: @unchecked Sendable {
                 bytesSent += payload.count
             }
             guard let line = try child.readLine(deadline: deadline, limit: AgentWire.lineLimit) else {
-                throw GSError("the agent closed the connection\(agentError())")
+                throw transportFailure(doing: op) ?? GSError("the agent closed the connection\(agentError())")
             }
             let reply = try JSONParser.parse(Array(line.utf8), what: "the agent's reply")
             guard reply["ok"]?.boolValue == true else {
@@ -51,8 +51,17 @@ public final class AgentClient: @unchecked Sendable {
             }
             return reply
         } catch {
-            throw GSError("\(transport.hostName): \(op): \(error.message)", hint: error.hint)
+            let cause = error.message.hasPrefix("the connection closed") ? transportFailure(doing: op) : nil
+            throw GSError("\(transport.hostName): \(op): \((cause ?? error).message)", hint: (cause ?? error).hint)
         }
+    }
+
+    /// Why the transport dropped the conversation (ssh could not connect, or lost the link),
+    /// said as the transport says it; "closed" stays in the message, so callers still count
+    /// the host as unreachable rather than refused.
+    private func transportFailure(doing op: String) -> GSError? {
+        guard let failure = transport.failure(agentError: child.errorText(), doing: "`\(op)`") else { return nil }
+        return GSError("the connection closed: \(failure.message)", hint: failure.hint)
     }
 
     private func agentError() -> String {

@@ -122,7 +122,7 @@ public enum Deployer {
                 result.status = .removed
             }
         } catch {
-            result.message = error.message
+            result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
             if !error.message.contains("timed out"), !error.message.contains("closed"),
                 !error.message.contains("cannot start")
             {
@@ -158,7 +158,7 @@ public enum Deployer {
                 result.message = outcome["reason"]?.stringValue
             }
         } catch {
-            result.message = error.message
+            result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
             if !error.message.contains("timed out"), !error.message.contains("closed"),
                 !error.message.contains("cannot start")
             {

@@ -39,7 +39,7 @@ public struct HostConvergence: Sendable {
         do throws(GSError) {
             client = try AgentClient(transport: transport, environment: environment)
         } catch {
-            result.message = error.message
+            result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
             return result
         }
         defer { client.close() }
@@ -59,7 +59,7 @@ public struct HostConvergence: Sendable {
                         timeout: leaseWait + 30)
                 } catch {
                     result.status = error.message.contains("is locked by") ? .refused : .unreachable
-                    result.message = error.message
+                    result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
                     return result
                 }
             }
@@ -128,7 +128,7 @@ public struct HostConvergence: Sendable {
                 prepared = try client.call("prepare", prepareFields)
             } catch {
                 result.status = .refused
-                result.message = error.message
+                result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
                 return result
             }
             let missingBytes = (prepared["missing"]?.arrayValue ?? []).reduce(0) {
@@ -166,7 +166,7 @@ public struct HostConvergence: Sendable {
                 result.message = outcome["reason"]?.stringValue
             }
         } catch {
-            result.message = error.message
+            result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
             if result.status == .unreachable, !error.message.contains("timed out"), !error.message.contains("closed") {
                 result.status = .refused
             }

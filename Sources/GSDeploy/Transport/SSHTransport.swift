@@ -127,6 +127,16 @@ public struct SSHTransport: Transport {
         }
     }
 
+    /// ssh's own complaint (unknown host key, refused login, dead link) as the same error a
+    /// one-shot command gets, so `apply` over ssh says what to do rather than echoing ssh.
+    public func failure(agentError: String, doing: String) -> GSError? {
+        SSHFailure.classify(agentError).map {
+            $0.error(
+                host: hostName, endpoint: "\(address):\(port)", identity: identityFile,
+                knownHosts: options.knownHostsFile, doing: doing)
+        }
+    }
+
     /// Ends this host's shared connection, if one is open (so a test or a finished rollout
     /// leaves no ssh behind). Idempotent.
     public func closeMaster() {

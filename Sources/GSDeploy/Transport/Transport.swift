@@ -18,9 +18,15 @@ public protocol Transport: Sendable {
     /// Installs a local file at `remotePath` on the host (atomically: a temporary name, then
     /// rename), with `mode`.
     func install(file: String, to remotePath: String, mode: Int) throws(GSError)
+    /// The transport's own failure behind an agent conversation that ended early, read from
+    /// what the agent command wrote to standard error (an unknown host key, a dead link); nil
+    /// when that text is not the transport's.
+    func failure(agentError: String, doing: String) -> GSError?
 }
 
 extension Transport {
+    public func failure(agentError: String, doing: String) -> GSError? { nil }
+
     /// The agent binary's path on the host: `<root>/bin/gsctl`.
     public var agentBinary: String { FileSystem.join(FileSystem.join(root, "bin"), "gsctl") }
 }
