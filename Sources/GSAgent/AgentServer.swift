@@ -68,10 +68,15 @@ public final class AgentServer {
         }
     }
 
-    func requireLease() throws(GSError) {
+    func requireLease(for seconds: Double? = nil) throws(GSError) {
         guard let owner else { throw GSError("this operation needs the lease; send `lease` first") }
-        try Lease.renew(layout, owner: owner, ttl: leaseSeconds)
+        try Lease.renew(layout, owner: owner, ttl: max(leaseSeconds, seconds ?? 0))
     }
+
+    /// Activation and rollback run for minutes without a request (environments, gates):
+    /// the lease covers that. Should this agent die meanwhile, its lease is taken over at
+    /// once (its pid is gone) and the pending activation rolled back.
+    static let activationLeaseSeconds = 900.0
 
     func handle(_ op: String, _ request: JSONValue) throws(GSError) -> [String: JSONValue] {
         if let owner, op != "lease" { try? Lease.renew(layout, owner: owner, ttl: leaseSeconds) }
@@ -148,7 +153,7 @@ public final class AgentServer {
             try requireLease()
             return try put(request)
         case "activate":
-            try requireLease()
+            try requireLease(for: Self.activationLeaseSeconds)
             guard let manifest = request["manifest"]?.stringValue else { throw GSError("`activate` needs `manifest`") }
             let activator = try Activator(layout: layout, runner: runner)
             let candidate = try activator.candidate(
@@ -158,7 +163,7 @@ public final class AgentServer {
                 owner: owner ?? "")
             return ["outcome": outcome.json]
         case "rollback":
-            try requireLease()
+            try requireLease(for: Self.activationLeaseSeconds)
             return try rollback(request)
         case "revision":
             // The controller found the running release identical in content to the new
