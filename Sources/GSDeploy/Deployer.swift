@@ -57,7 +57,24 @@ public enum Deployer {
     public static func apply(_ desired: DesiredState, inventory: Inventory, options: Options) -> Report {
         var report = Report(revision: desired.revision)
         let git = desired.git
-        for deployment in desired.plan.deployments.sorted(by: { $0.name < $1.name }) {
+        for planned in desired.plan.deployments.sorted(by: { $0.name < $1.name }) {
+            // Every target is asked at once whether it already runs its release intact;
+            // those are done, and only the rest go through canary and batches (a no-op apply
+            // then costs one round trip per host, in parallel, not batch after batch).
+            let hosts = planned.targets.map(\.host)
+            let current = DeployParallel.map(hosts.count, width: max(options.maxParallel, 16)) { i in
+                alreadyThere(hosts[i], planned, desired: desired, inventory: inventory, options: options)
+            }
+            let done = current.compactMap { $0 }
+            let doneHosts = Set(done.map(\.host))
+            var filtered = planned
+            filtered.batches = planned.batches.compactMap { batch in
+                var remaining = batch
+                remaining.hosts = batch.hosts.filter { !doneHosts.contains($0) }
+                return remaining.hosts.isEmpty ? nil : remaining
+            }
+            let deployment = filtered
+            for result in done { options.progress(result) }
             var rollout = Rollout(deployment: deployment)
             rollout.maxParallel = options.maxParallel
             rollout.progress = options.progress
@@ -85,7 +102,9 @@ public enum Deployer {
                 Deployer.rollBack(
                     host: host, deployment: deployment.name, to: nil, inventory: inventory, options: options)
             }
-            report.deployments.append((deployment.name, rollout.run(converge: converge, rollBack: rollBack)))
+            var result = rollout.run(converge: converge, rollBack: rollBack)
+            result.hosts = done + result.hosts
+            report.deployments.append((deployment.name, result))
         }
         if options.prune {
             let targeted = Set(desired.plan.deployments.flatMap { $0.targets.map(\.host) })
@@ -97,6 +116,28 @@ public enum Deployer {
             report.deployments.append(("(prune)", pruned))
         }
         return report
+    }
+
+    /// An `unchanged` result when `host` already runs its desired release with every file
+    /// intact (checked without the lease), else nil: it goes through the rollout.
+    static func alreadyThere(
+        _ host: String, _ deployment: DeploymentPlan, desired: DesiredState, inventory: Inventory, options: Options
+    ) -> HostResult? {
+        guard let release = desired.desired(for: deployment, host: host) else { return nil }
+        let started = ChildProcess.now()
+        do throws(GSError) {
+            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            defer { client.close() }
+            try client.call("hello", ["protocol": .int(AgentWire.version)])
+            let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
+            guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true else { return nil }
+            return HostResult(
+                host: host, deployment: deployment.name, status: .unchanged,
+                from: check["state"]?["active"]?["name"]?.stringValue, to: release.releaseName,
+                seconds: ChildProcess.now() - started)
+        } catch {
+            return nil
+        }
     }
 
     /// Stops and deactivates a host no deployment targets (`--prune`); nothing to do when it

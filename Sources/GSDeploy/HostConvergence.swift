@@ -176,7 +176,7 @@ public struct HostConvergence: Sendable {
 
     /// Whether two manifests run the same thing: same files, workflow, environments and
     /// precisions; provenance (source, gsctl version, build keys, model reports) aside.
-    static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool { contentDifferences(a, b).isEmpty }
+    public static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool { contentDifferences(a, b).isEmpty }
 
     /// The fields in which two manifests differ in what they run (JSON sections compared in
     /// canonical form: a decoded `1` and a built `1.0` are one value).

@@ -16,7 +16,8 @@ enum DiffCommand {
             """,
         arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
         options: DeployContext.buildOptions + [
-            .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"])
+            .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"]),
+            .flag("prune", "also list hosts no deployment targets any more (what apply --prune removes)"),
         ],
         run: run)
 
@@ -33,8 +34,14 @@ enum DiffCommand {
             }
         }
         let work = targets
-        let entries = parallelHosts(work.count) { i in
+        var entries = parallelHosts(work.count) { i in
             hostDiff(work[i].host, work[i].release, inventory: inventory)
+        }
+        if arguments.flag("prune") {
+            // Hosts no deployment targets: `apply --prune` would stop and deactivate them.
+            let targeted = Set(desired.plan.deployments.flatMap { $0.targets.map(\.host) })
+            let idle = desired.specs.hosts.map(\.name).filter { !targeted.contains($0) }.sorted()
+            entries += parallelHosts(idle.count) { i in removal(idle[i], inventory: inventory) }
         }
         var changed = false
         var failed = false
@@ -47,6 +54,7 @@ enum DiffCommand {
                 text += " \(from) -> \(entry["to"]?.stringValue ?? "")"
             }
             if action == "install" { text += " \(entry["to"]?.stringValue ?? "")" }
+            if action == "remove" { text += " \(entry["from"]?.stringValue ?? "")" }
             if let bytes = entry["downloadBytes"]?.intValue, bytes > 0 {
                 text += ", download \(ByteText.format(bytes))"
             }
@@ -56,6 +64,23 @@ enum DiffCommand {
         }
         Terminal.write(json ? JSONValue.array(entries).pretty + "\n" : text)
         return failed ? .failure : changed ? .changesPending : .success
+    }
+
+    static func removal(_ host: String, inventory: Inventory) -> JSONValue {
+        var entry: [String: JSONValue] = ["host": .string(host), "deployment": "(prune)"]
+        do throws(GSError) {
+            let client = try AgentClient(transport: try inventory.transport(host))
+            defer { client.close() }
+            try client.call("hello", ["protocol": .int(AgentWire.version)])
+            let active = try client.call("state")["state"]?["active"]?["name"]?.stringValue
+            entry["action"] = active == nil ? "nothing" : "remove"
+            entry["from"] = .optional(active)
+            entry["changes"] = .strings(active.map { ["stop the workflow and deactivate \($0)"] } ?? [])
+        } catch {
+            entry["action"] = "error"
+            entry["error"] = .string(error.message)
+        }
+        return .object(entry)
     }
 
     static func hostDiff(_ host: String, _ release: DesiredRelease, inventory: Inventory) -> JSONValue {
@@ -81,6 +106,14 @@ enum DiffCommand {
             }
             if check["active"]?.boolValue == true {
                 entry["action"] = drift.isEmpty ? "nothing" : "repair"
+            } else if let text = try client.call("manifest")["manifest"]?.stringValue,
+                let current = try? Manifest.decode(Array(text.utf8)), drift.isEmpty,
+                HostConvergence.sameContent(current, release.manifest)
+            {
+                // Only provenance differs (a commit that changed nothing this host runs).
+                entry["action"] = "nothing"
+                entry["downloadBytes"] = 0
+                changes.append("same content; apply records the new revision without a restart")
             } else if let text = try client.call("manifest")["manifest"]?.stringValue,
                 let current = try? Manifest.decode(Array(text.utf8))
             {
