@@ -12,6 +12,12 @@ public enum CrashHook {
         "record",
     ]
 
+    /// The controller's steps, per host (`gsctl apply` dies there; its agents carry on or
+    /// see the connection end).
+    public static let controllerSteps = [
+        "controller.leased", "controller.prepared", "controller.sending", "controller.sent", "controller.activated",
+    ]
+
     public static func point(_ step: String) {
         guard let wanted = getenv("GSCTL_CRASH_AT") else { return }
         if String(cString: wanted) == step { kill(getpid(), SIGKILL) }

@@ -63,6 +63,7 @@ public struct HostConvergence: Sendable {
                     return result
                 }
             }
+            CrashHook.point("controller.leased")
             onStep("checking what runs")
             let check = try client.call("check", ["manifest": .string(desired.manifestDigest)])
             let state = check["state"] ?? .null
@@ -134,8 +135,10 @@ public struct HostConvergence: Sendable {
             let missingBytes = (prepared["missing"]?.arrayValue ?? []).reduce(0) {
                 $0 + ($1["size"]?.intValue ?? 0) - ($1["have"]?.intValue ?? 0)
             }
+            CrashHook.point("controller.prepared")
             onStep("sending \((prepared["missing"]?.arrayValue ?? []).count) blob(s), \(missingBytes / 1_000_000) MB")
-            for entry in prepared["missing"]?.arrayValue ?? [] {
+            for (index, entry) in (prepared["missing"]?.arrayValue ?? []).enumerated() {
+                if index == 1 { CrashHook.point("controller.sending") }
                 guard let digest = entry["sha256"]?.stringValue, let size = entry["size"]?.intValue else { continue }
                 guard let blob = desired.store.blob(digest) else {
                     throw GSError(
@@ -146,8 +149,10 @@ public struct HostConvergence: Sendable {
             var activateFields = prepareFields
             activateFields["revision"] = .optional(desired.revision)
             activateFields["deployment"] = .string(desired.deployment)
+            CrashHook.point("controller.sent")
             onStep("activating: verify, switch, health gates")
             let reply = try client.call("activate", activateFields, timeout: 300)
+            CrashHook.point("controller.activated")
             let outcome = reply["outcome"] ?? .null
             result.checks = outcome["checks"] ?? .array([])
             if outcome["activated"]?.boolValue == true {
