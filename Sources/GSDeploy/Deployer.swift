@@ -9,6 +9,8 @@ import GSSpec
 public enum Deployer {
     public struct Options: Sendable {
         public var dryRun = false
+        /// Roll out a release even where it failed its gates before.
+        public var retryFailed = false
         /// Deactivate hosts of the specs that no deployment targets any more.
         public var prune = false
         public var maxParallel = 8
@@ -62,10 +64,30 @@ public enum Deployer {
             // those are done, and only the rest go through canary and batches (a no-op apply
             // then costs one round trip per host, in parallel, not batch after batch).
             let hosts = planned.targets.map(\.host)
-            let current = DeployParallel.map(hosts.count, width: max(options.maxParallel, 16)) { i in
-                alreadyThere(hosts[i], planned, desired: desired, inventory: inventory, options: options)
+            let checks = DeployParallel.map(hosts.count, width: max(options.maxParallel, 16)) { i in
+                precheck(hosts[i], planned, desired: desired, inventory: inventory, options: options)
             }
-            let done = current.compactMap { $0 }
+            let done = checks.compactMap(\.done)
+            // A release that failed its gates on a host of this deployment is not rolled out
+            // any further (the hosts stay on what passed) until a new revision fixes it or the
+            // operator asks for a retry.
+            if !options.retryFailed, !options.dryRun,
+                let failed = zip(hosts, checks).first(where: { $0.1.failedBefore != nil })
+            {
+                var halted = Rollout.Result()
+                halted.halted =
+                    "this release failed its health gates on \(failed.0) (\(failed.1.failedBefore!)); fix it in a new revision, or pass --retry-failed"
+                halted.hosts =
+                    done
+                    + hosts.filter { host in !done.contains { $0.host == host } }.map { host in
+                        HostResult(
+                            host: host, deployment: planned.name, status: .skipped, to: "",
+                            message: "not rolled out: the release failed on \(failed.0) before")
+                    }
+                for result in halted.hosts { options.progress(result) }
+                report.deployments.append((planned.name, halted))
+                continue
+            }
             let doneHosts = Set(done.map(\.host))
             var filtered = planned
             filtered.batches = planned.batches.compactMap { batch in
@@ -120,23 +142,35 @@ public enum Deployer {
 
     /// An `unchanged` result when `host` already runs its desired release with every file
     /// intact (checked without the lease), else nil: it goes through the rollout.
-    static func alreadyThere(
+    /// What the pre-check learned of one host (without the lease): done already (its release
+    /// active with every file intact), and whether the release it
+    /// should get failed its gates there before (the host's `failed` record).
+    struct Precheck: Sendable {
+        var done: HostResult?
+        var failedBefore: String?
+    }
+
+    static func precheck(
         _ host: String, _ deployment: DeploymentPlan, desired: DesiredState, inventory: Inventory, options: Options
-    ) -> HostResult? {
-        guard let release = desired.desired(for: deployment, host: host) else { return nil }
+    ) -> Precheck {
+        guard let release = desired.desired(for: deployment, host: host) else { return Precheck() }
         let started = ChildProcess.now()
         do throws(GSError) {
             let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
             defer { client.close() }
             try client.call("hello", ["protocol": .int(AgentWire.version)])
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
-            guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true else { return nil }
-            return HostResult(
-                host: host, deployment: deployment.name, status: .unchanged,
-                from: check["state"]?["active"]?["name"]?.stringValue, to: release.releaseName,
-                seconds: ChildProcess.now() - started)
+            let failed = check["state"]?["failed"]?[release.manifestDigest]?.stringValue
+            guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true else {
+                return Precheck(failedBefore: failed)
+            }
+            return Precheck(
+                done: HostResult(
+                    host: host, deployment: deployment.name, status: .unchanged,
+                    from: check["state"]?["active"]?["name"]?.stringValue, to: release.releaseName,
+                    seconds: ChildProcess.now() - started))
         } catch {
-            return nil
+            return Precheck()
         }
     }
 

@@ -25,6 +25,7 @@ enum ApplyCommand {
         options: DeployContext.buildOptions + [
             .flag("dry-run", "show what would change without changing any host"),
             .flag("prune", "stop and deactivate hosts of the specs that no deployment targets any more"),
+            .flag("retry-failed", "roll out a release even where it failed its health gates before"),
             .value("max-parallel", "N", "hosts converged at once within a batch (default: 8)"),
             .value("wait", "SECONDS", "wait this long for another apply's lease (default: fail fast)"),
             .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json"]),
@@ -37,6 +38,7 @@ enum ApplyCommand {
         var options = Deployer.Options()
         options.dryRun = arguments.flag("dry-run")
         options.prune = arguments.flag("prune")
+        options.retryFailed = arguments.flag("retry-failed")
         if options.prune, !arguments.all("only").isEmpty {
             throw UsageError(message: "--prune needs every deployment in view", hint: "drop --only")
         }

@@ -274,6 +274,19 @@ struct DeployRepo {
         #expect(repo.current(1) == good)
         #expect(repo.current(2) == good)
         #expect(run.out.contains("halted"))
+        // The failed release goes no further on the next apply (the hosts stay on what
+        // passed), unless retried; a fixed revision rolls out.
+        let again = try repo.apply()
+        #expect(again.status == 3)
+        #expect(DeployRepo.results(again) == ["box1": "skipped", "box2": "skipped"], "\(again.out)")
+        #expect(again.out.contains("failed its health gates on box1"), "\(again.out)")
+        let retried = try repo.apply(["--retry-failed"])
+        #expect(DeployRepo.results(retried)["box1"] == "rolled-back", "\(retried.out)")
+        try repo.write(task: "exec sleep 605")
+        try repo.commit("fixed")
+        let fixed = try repo.apply()
+        #expect(fixed.status == 0, "\(fixed.out)\(fixed.err)")
+        #expect(DeployRepo.results(fixed) == ["box1": "converged", "box2": "converged"], "\(fixed.out)")
     }
 
     @Test func aStaleRevisionIsRefused() throws {
