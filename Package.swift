@@ -57,6 +57,8 @@ let package = Package(
                 "GSAgent", "GSDeploy",
             ]),
 
+        // Real SSH hosts in network namespaces, for the deploy tests of two targets.
+        .target(name: "GSTestHosts", dependencies: ["GSCore"], path: "Tests/GSTestHosts"),
         .testTarget(name: "GSCoreTests", dependencies: ["GSCore"]),
         .testTarget(
             name: "GSSpecTests", dependencies: ["GSSpec"],
@@ -64,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "GSPlanTests", dependencies: ["GSPlan", "GSSpec", "CPNG"],
             resources: [.copy("Golden"), .copy("Fixtures")]),
-        .testTarget(name: "GsctlTests", dependencies: ["gsctl", "GSCore"], exclude: ["Golden"]),
+        .testTarget(name: "GsctlTests", dependencies: ["gsctl", "GSCore", "GSTestHosts"], exclude: ["Golden"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "GSCore"]),
         .testTarget(name: "GSExecTests", dependencies: ["GSExec", "ONNX", "GSCore"], exclude: ["oracle"]),
         .testTarget(name: "GSDataTests", dependencies: ["GSData", "GSExec", "GSCore"]),
@@ -74,7 +76,8 @@ let package = Package(
         .testTarget(
             name: "GSAgentTests", dependencies: ["GSAgent", "GSBundle", "GSCore", "GSExec", "GSData", "ONNX"]),
         .testTarget(
-            name: "GSDeployTests", dependencies: ["GSDeploy", "GSAgent", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
+            name: "GSDeployTests",
+            dependencies: ["GSDeploy", "GSAgent", "GSBundle", "GSSpec", "GSPlan", "GSCore", "GSTestHosts"]),
         .testTarget(name: "GSOptimizeTests", dependencies: ["GSOptimize", "GSExec", "GSData", "ONNX", "GSCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -77,12 +77,12 @@ public enum HostFacts {
         if let output = try? Subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]),
             output.status == 0
         {
-            found["python"] = output.text.trimmingWhitespace()
+            found["python"] = output.text.trimmingSpaces
             for (name, module) in [("onnxruntime", "onnxruntime"), ("openvino", "openvino")] {
                 if let probe = try? Subprocess.run(["python3", "-c", "import \(module) as m; print(m.__version__)"]),
                     probe.status == 0
                 {
-                    found[name] = probe.text.trimmingWhitespace()
+                    found[name] = probe.text.trimmingSpaces
                 }
             }
         }
@@ -102,14 +102,5 @@ public enum HostFacts {
             "load": .array(load().map { .double($0) }), "accelerators": .strings(accelerators()),
             "diskFreeBytes": .int(free),
         ]
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }

@@ -32,7 +32,7 @@ public enum RuntimeEnvironments {
             if FileSystem.exists(FileSystem.join(target, ".complete")) { continue }
             let python = environment["python"]?.stringValue ?? "3"
             let version = try Subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-            let hostVersion = version.text.trimmingWhitespace()
+            let hostVersion = version.text.trimmingSpaces
             guard version.status == 0 else {
                 throw GSError(
                     "environment \(name): this host has no python3",

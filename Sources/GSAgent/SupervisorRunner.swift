@@ -25,7 +25,7 @@ public struct SupervisorRunner: WorkflowRunner {
     public func waitHealthy(_ layout: HostLayout, timeout: Double) -> [String] {
         guard let release = layout.currentRelease() else { return [] }
         let deadline = ChildProcess.now() + timeout
-        let path = FileSystem.join(layout.run, "supervisor.json")
+        let path = SupervisorPaths(root: layout.root).status
         var last: [String] = ["the supervisor wrote no status within \(Int(timeout)) s"]
         while ChildProcess.now() < deadline {
             if let bytes = try? FileSystem.read(path, limit: 4 << 20),

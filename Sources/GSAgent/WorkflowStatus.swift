@@ -5,7 +5,7 @@ import GSCore
 /// null when no supervisor has written one.
 enum WorkflowStatus {
     static func json(_ layout: HostLayout) -> JSONValue {
-        let path = FileSystem.join(layout.run, "supervisor.json")
+        let path = SupervisorPaths(root: layout.root).status
         guard let bytes = try? FileSystem.read(path, limit: 4 << 20),
             let value = try? JSONParser.parse(bytes, what: path)
         else { return .null }

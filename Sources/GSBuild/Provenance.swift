@@ -20,17 +20,3 @@ enum Provenance {
         return SourceInfo(specDigest: digest, gitCommit: commit.isEmpty ? nil : commit, gitDirty: dirty)
     }
 }
-
-extension String {
-    /// Without leading and trailing spaces and newlines.
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\n" || first == "\t" || first == "\r" {
-            scalars = scalars.dropFirst()
-        }
-        while let last = scalars.last, last == " " || last == "\n" || last == "\t" || last == "\r" {
-            scalars = scalars.dropLast()
-        }
-        return String(scalars)
-    }
-}

@@ -107,12 +107,3 @@ public final class AgentClient: @unchecked Sendable {
     /// Drops the connection at once (a stalled link).
     public func abort() { child.terminate() }
 }
-
-extension String {
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }
-        return String(scalars)
-    }
-}

@@ -1,5 +1,6 @@
 import GSCore
 import GSDeploy
+import GSTestHosts
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import GSCore
+import GSTestHosts
 import Testing
 
 #if canImport(Glibc)

@@ -20,12 +20,14 @@ public struct SupervisorPaths: Sendable, Hashable {
         self.root = FileSystem.resolve(root, relativeTo: FileSystem.currentDirectory())
     }
 
-    public var current: String { FileSystem.join(root, "current") }
-    public var run: String { FileSystem.join(root, "run") }
+    /// The host layout the agent writes (`current`, `run/`, `logs/` are named there once).
+    public var layout: HostLayout { HostLayout(root: root) }
+    public var current: String { layout.current }
+    public var run: String { layout.run }
     public var status: String { FileSystem.join(run, "supervisor.json") }
     public var lock: String { FileSystem.join(run, "supervisor.lock") }
     public var tasks: String { FileSystem.join(run, "tasks") }
-    public var logs: String { FileSystem.join(root, "logs") }
+    public var logs: String { layout.logs }
     public var supervisorLog: String { FileSystem.join(logs, "supervisor.log") }
     public var data: String { FileSystem.join(root, "data") }
 

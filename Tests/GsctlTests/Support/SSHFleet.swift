@@ -1,5 +1,6 @@
 import Foundation
 import GSCore
+import GSTestHosts
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

@@ -5,37 +5,37 @@ import Testing
     @preconcurrency import Glibc
 #endif
 
-/// Real SSH edge hosts for tests: network namespaces on a bridge, each running Debian's sshd,
+/// Real SSH edge hosts for tests (shared by GSDeployTests and GsctlTests): network namespaces on a bridge, each running Debian's sshd,
 /// made by `scripts/netns-hosts.sh` in `init` and removed by `shutdown()` (or deinit).
 /// Namespaces share the file system, so a host's root directory can be read directly.
 /// Suites that use it guard themselves with `.enabled(if: NamespaceHosts.isAvailable,
 /// NamespaceHosts.skipComment)`: it needs root (CAP_NET_ADMIN), iproute2 and openssh.
-final class NamespaceHosts: @unchecked Sendable {
-    struct Host: Sendable {
-        let name: String
-        let address: String
+public final class NamespaceHosts: @unchecked Sendable {
+    public struct Host: Sendable {
+        public let name: String
+        public let address: String
         /// The host's gsctl root (DIR/NAME/root).
-        let root: String
+        public let root: String
         /// The script's files for this host (sshd_config, host keys, sshd.log).
-        let directory: String
+        public let directory: String
     }
 
     /// The script's working directory (keys, per-host files); removed by `shutdown()`.
-    let directory: String
-    let hosts: [Host]
+    public let directory: String
+    public let hosts: [Host]
     /// The controller's private key, authorized on every host.
-    var clientKey: String { FileSystem.join(directory, "id_ed25519") }
+    public var clientKey: String { FileSystem.join(directory, "id_ed25519") }
     private var isUp = false
 
     static let script: String = {
-        // Tests/GSDeployTests/Support/NamespaceHosts.swift -> the package root.
+        // Tests/GSTestHosts/NamespaceHosts.swift -> the package root.
         var root = "\(#filePath)"
-        for _ in 0..<4 { root = FileSystem.directory(of: root) }
+        for _ in 0..<3 { root = FileSystem.directory(of: root) }
         return FileSystem.join(FileSystem.join(root, "scripts"), "netns-hosts.sh")
     }()
 
     /// Why hosts cannot be made on this machine; nil when they can.
-    static let unavailableReason: String? = {
+    public static let unavailableReason: String? = {
         if geteuid() != 0 { return "namespace hosts need root (network namespaces and veth pairs)" }
         if !hasNetAdmin() { return "namespace hosts need CAP_NET_ADMIN, which this process lacks" }
         for tool in ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/ssh-keyscan"]
@@ -49,8 +49,8 @@ final class NamespaceHosts: @unchecked Sendable {
         return nil
     }()
 
-    static var isAvailable: Bool { unavailableReason == nil }
-    static var skipComment: Comment { Comment(rawValue: unavailableReason ?? "namespace hosts are available") }
+    public static var isAvailable: Bool { unavailableReason == nil }
+    public static var skipComment: Comment { Comment(rawValue: unavailableReason ?? "namespace hosts are available") }
 
     /// Whether the effective capabilities include CAP_NET_ADMIN (bit 12).
     private static func hasNetAdmin() -> Bool {
@@ -67,7 +67,7 @@ final class NamespaceHosts: @unchecked Sendable {
     /// other suite uses), at addresses chosen from the pid so that two concurrent runs rarely
     /// meet; when they do, the script's address claims refuse the second and the next
     /// addresses are tried.
-    init(tag: String, count: Int) throws {
+    public init(tag: String, count: Int) throws {
         precondition((1...4).contains(count), "1 to 4 hosts")
         let pid = Int(getpid())
         let unique = "\(pid)-\(String(UInt16.random(in: 0x1000...0xffff), radix: 16))"
@@ -98,10 +98,10 @@ final class NamespaceHosts: @unchecked Sendable {
 
     deinit { shutdown() }
 
-    subscript(_ index: Int) -> Host { hosts[index] }
+    public subscript(_ index: Int) -> Host { hosts[index] }
 
     /// known_hosts lines for every host, read from the generated public host keys.
-    func knownHostsText() throws -> String {
+    public func knownHostsText() throws -> String {
         var lines: [String] = []
         for host in hosts {
             let key = String(decoding: try FileSystem.read(host.directory + "/ssh_host_ed25519_key.pub"), as: UTF8.self)
@@ -113,7 +113,7 @@ final class NamespaceHosts: @unchecked Sendable {
     }
 
     /// The host's public key fingerprint as `ssh-keygen -l` shows it (`SHA256:...`).
-    func fingerprint(_ host: Host) throws -> String {
+    public func fingerprint(_ host: Host) throws -> String {
         let listed = try Subprocess.run(["ssh-keygen", "-l", "-f", host.directory + "/ssh_host_ed25519_key.pub"])
         let fields = listed.text.split(separator: " ")
         guard listed.status == 0, fields.count >= 2 else { throw GSError("ssh-keygen -l failed: \(listed.errorText)") }
@@ -121,19 +121,19 @@ final class NamespaceHosts: @unchecked Sendable {
     }
 
     /// Gives the host a new host key and restarts its sshd (a reinstalled device, or an impostor).
-    func rekey(_ host: Host) throws {
+    public func rekey(_ host: Host) throws {
         let result = try Self.script(["rekey", directory, host.name])
         guard result.status == 0 else { throw GSError("netns-hosts.sh rekey failed: \(result.errorText)") }
     }
 
     /// Sets the root end of the host's cable up or down.
-    func setLink(_ host: Host, up: Bool) throws {
+    public func setLink(_ host: Host, up: Bool) throws {
         let result = try Self.script(["link", directory, host.name, up ? "up" : "down"])
         guard result.status == 0 else { throw GSError("netns-hosts.sh link failed: \(result.errorText)") }
     }
 
     /// Stops the hosts and removes their namespaces, interfaces and files. Idempotent.
-    func shutdown() {
+    public func shutdown() {
         guard isUp else { return }
         isUp = false
         _ = try? Self.script(["down", directory])
