@@ -25,6 +25,8 @@ build: deps
 test: deps models oracle
 	$(SWIFT) build --build-tests
 	GSCTL_PYTHON=$(CURDIR)/$(ORACLE)/bin/python $(SWIFT) test
+	@echo "== the example services' task programs (Specs/workflows/tests)"
+	PYTHONDONTWRITEBYTECODE=1 $(ORACLE)/bin/python -m unittest discover -s Specs/workflows/tests
 	bash Fuzz/run.sh --build-only
 
 demo: build models

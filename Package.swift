@@ -45,7 +45,7 @@ let package = Package(
             name: "GSBuild",
             dependencies: ["GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSOptimize", "GSBundle"]),
         // The host side: state, lease, blob receipt, activation, health gates, supervisor.
-        .target(name: "GSAgent", dependencies: ["GSCore", "GSBundle", "ONNX", "GSExec", "GSData"]),
+        .target(name: "GSAgent", dependencies: ["GSCore", "GSBundle", "ONNX", "GSExec", "GSData", "GSOptimize"]),
         // The controller: transports, agent client, rollout engine, git source, diff/status.
         .target(
             name: "GSDeploy",

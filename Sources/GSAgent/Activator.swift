@@ -165,6 +165,16 @@ public struct Activator: Sendable {
                 reason: error.message,
                 checks: [], repaired: [])
         }
+        // precision: auto: the device measures its candidates with the task's own runtime
+        // before anything stops (the old release keeps serving meanwhile).
+        let autoModels = VariantBench.autoModels(candidate.manifest)
+        var choices: [String: String] = [:]
+        if !autoModels.isEmpty {
+            let tables = VariantBench.measure(
+                autoModels, release: name, entries: candidate.manifest.models, layout: layout)
+            try VariantBench.save(tables, layout: layout, release: name)
+            choices = VariantBench.choices(tables)
+        }
         let from = state.active
         CrashHook.point("pending")
         state.pending = PendingActivation(target: record, from: from, startedAt: unixNow())
@@ -181,7 +191,7 @@ public struct Activator: Sendable {
         CrashHook.point("health")
         var checks: [GoldenGate.ModelCheck] = []
         if problems.isEmpty {
-            checks = GoldenGate.check(release: layout.release(name), manifest: candidate.manifest)
+            checks = GoldenGate.check(release: layout.release(name), manifest: candidate.manifest, choices: choices)
             problems += checks.compactMap(\.problem)
         }
         if problems.isEmpty { problems += runner.waitHealthy(layout, timeout: healthTimeout) }

@@ -192,6 +192,9 @@ public final class AgentServer {
             return ["retired": .string(active.name)]
         case "status":
             return try status()
+        case "bench":
+            try requireLease(for: Self.activationLeaseSeconds)
+            return try bench(request)
         case "probe":
             return [
                 "facts": HostFacts.json(root: layout.root),
@@ -317,11 +320,48 @@ public final class AgentServer {
         return ["outcome": outcome.json]
     }
 
+    /// `gsctl device bench`: measures the active release's model variants again (the device's
+    /// load changed) and, when another variant now wins, restarts the workflow on it.
+    func bench(_ request: JSONValue) throws(GSError) -> [String: JSONValue] {
+        guard let current = layout.currentRelease() else { throw GSError("no active release to measure") }
+        let directory = layout.release(current)
+        let manifest = try Manifest.decode(
+            try FileSystem.read(FileSystem.join(directory, "manifest.json"), limit: 16 << 20))
+        var models = VariantBench.multiVariantModels(manifest)
+        if let wanted = request["models"]?.arrayValue?.compactMap(\.stringValue), !wanted.isEmpty {
+            models = models.filter(wanted.contains)
+        }
+        guard !models.isEmpty else {
+            throw GSError(
+                "release \(current) ships one variant per model: nothing to choose from",
+                hint: "deploy with `precision: auto` so the bundle carries fp32, fp16 and int8 candidates")
+        }
+        let before = VariantBench.load(layout: layout, release: current)
+        let measured = VariantBench.measure(models, release: current, entries: manifest.models, layout: layout)
+        var tables = before.filter { table in !models.contains(table.model) }
+        tables += measured
+        try VariantBench.save(tables, layout: layout, release: current)
+        let changed = VariantBench.choices(before) != VariantBench.choices(tables)
+        if changed {
+            try runner.stop(layout)
+            try runner.start(layout)
+        }
+        var state = try HostState.load(layout)
+        state.record(
+            HistoryEntry(
+                time: unixNow(), action: .measured, release: current, revision: state.active?.revision, owner: owner,
+                reason: measured.map { "\($0.model): \($0.chosen)" }.joined(separator: ", ")))
+        try state.save(layout)
+        return ["release": .string(current), "models": .array(tables.map(\.json)), "restarted": .bool(changed)]
+    }
+
     func status() throws(GSError) -> [String: JSONValue] {
         var reply = try check(["manifest": .null])
         reply["facts"] = HostFacts.json(root: layout.root)
         reply["workflow"] = WorkflowStatus.json(layout)
         reply["lease"] = Lease.read(layout).map(\.json) ?? .null
+        reply["models"] = .array(
+            layout.currentRelease().map { VariantBench.load(layout: layout, release: $0).map(\.json) } ?? [])
         return reply
     }
 }

@@ -34,22 +34,24 @@ public enum GoldenGate {
 
     public static let relativeTolerance = 1e-3
 
-    /// The variant of each model that the release runs: the manifest's precision for it when
-    /// shipped, else its first variant (sorted names).
-    public static func activeVariants(_ manifest: Manifest) -> [(model: String, variant: String, entry: JSONValue)] {
+    /// The variant of each model that the release runs: the one measured best on this host
+    /// (`choices`), else the manifest's precision for it when shipped, else its first variant.
+    public static func activeVariants(_ manifest: Manifest, choices: [String: String] = [:]) -> [(
+        model: String, variant: String, entry: JSONValue
+    )] {
         guard let models = manifest.models.objectValue else { return [] }
         return models.keys.sorted().compactMap { name in
             let model = models[name]!
             guard let variants = model["variants"]?.objectValue, !variants.isEmpty else { return nil }
-            let wanted = model["active"]?.stringValue ?? model["precision"]?.stringValue ?? ""
+            let wanted = choices[name] ?? model["active"]?.stringValue ?? model["precision"]?.stringValue ?? ""
             let chosen = variants[wanted] != nil ? wanted : variants.keys.sorted()[0]
             return (name, chosen, variants[chosen]!)
         }
     }
 
     /// Runs every model's golden input in `release` (a release directory).
-    public static func check(release: String, manifest: Manifest) -> [ModelCheck] {
-        activeVariants(manifest).map { model, variant, entry in
+    public static func check(release: String, manifest: Manifest, choices: [String: String] = [:]) -> [ModelCheck] {
+        activeVariants(manifest, choices: choices).map { model, variant, entry in
             var result = ModelCheck(
                 model: model, variant: variant, milliseconds: 0, relativeError: 0,
                 latencyBudgetMs: manifest.models[model]?["latencyBudgetMs"]?.doubleValue, problem: nil)

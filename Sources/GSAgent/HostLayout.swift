@@ -15,6 +15,7 @@ import GSCore
 /// ROOT/lease.json             the lock: owner, agent pid, expiry (a dead holder never wedges a host)
 /// ROOT/trust/*.pub            signing keys this host accepts (pinned by `gsctl agent install --trust`)
 /// ROOT/bin/gsctl              the agent binary
+/// ROOT/variants/<release>.json  what `precision: auto` measured on this host and chose
 /// ROOT/run/ ROOT/logs/ ROOT/data/   supervisor state, task logs, task data
 /// ```
 public struct HostLayout: Sendable {
@@ -32,6 +33,10 @@ public struct HostLayout: Sendable {
     public var bin: String { FileSystem.join(root, "bin") }
     public var run: String { FileSystem.join(root, "run") }
     public var logs: String { FileSystem.join(root, "logs") }
+    public var variants: String { FileSystem.join(root, "variants") }
+
+    /// The variant table of one release (VariantBench).
+    public func variantsFile(release name: String) -> String { FileSystem.join(variants, name + ".json") }
 
     public func release(_ name: String) -> String { FileSystem.join(releases, name) }
 

@@ -39,6 +39,8 @@ public struct HistoryEntry: Hashable, Sendable {
         case activated, failed
         case rolledBack = "rolled-back"
         case repaired, interrupted, removed
+        /// `gsctl device bench` measured the model variants again.
+        case measured
     }
     public var time: Double
     public var action: Action

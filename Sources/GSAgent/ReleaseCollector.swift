@@ -32,6 +32,7 @@ public enum ReleaseCollector {
                 kept.append(release.name)
             } else {
                 FileSystem.removeTree(layout.release(release.name))
+                unlink(layout.variantsFile(release: release.name))
                 removed.append(release.name)
             }
         }

@@ -24,6 +24,7 @@ public enum BuildKey {
             "method": .string("\(request.method)"),
             "metric": .string(request.metric.rawValue),
             "tolerance": .double(request.tolerance),
+            "scoreThreshold": .double(Double(request.scoreThreshold)),
             "onMiss": .string(request.onMiss.rawValue),
             "passes": .strings(request.passes),
             "preprocess": .string(StepRequest.preprocessing(model).map { "\($0)" } ?? "none"),

@@ -18,6 +18,7 @@ public enum StepRequest {
             inputShapes: Dictionary(model.inputs.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }),
             format: qdqFormat(device), method: method(model.calibration), metric: metric(model),
             tolerance: model.evaluation.tolerance, onMiss: model.onAccuracyMiss == .shipFloat ? .shipFloat : .fail)
+        if let threshold = model.evaluation.scoreThreshold { request.scoreThreshold = Float(threshold) }
         let inputs = model.inputs.map {
             DatasetInput(name: $0.name, shape: $0.shape, elementType: $0.dtype == .uint8 ? .uint8 : .float32)
         }
@@ -73,6 +74,7 @@ public enum StepRequest {
         switch model.evaluation.metric {
         case .top1Agreement, .top1: .top1Agreement
         case .boxF1: model.task == .ocrDetection ? .mapBoxF1 : .boxF1
+        case .countAgreement: .countAgreement
         case .charAccuracy: .ctcAgreement
         case .outputError: .outputError
         }

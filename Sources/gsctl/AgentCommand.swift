@@ -146,26 +146,38 @@ enum HostsCommand {
 enum DeviceCommand {
     static let spec = CommandSpec(
         name: "device",
-        summary: "probe HOST: read its CPU features, memory, accelerators and runtimes, print a Device spec",
+        summary:
+            "probe HOST: print a Device spec from its CPU, memory and runtimes; bench HOST: measure model variants again",
+        discussion: """
+            `probe` reads the host's real CPU features, memory, accelerators and installed runtimes
+            and prints a Device spec for it. `bench` measures every model variant the active release
+            carries again, on the host's runtime with the golden inputs (load time, ms/frame, FPS,
+            memory, accuracy), for when the device's load changed; when another variant now wins,
+            the workflow restarts on it. It prints the table `gsctl status --models` shows.
+            """,
         arguments: [
-            ArgumentSpec(name: "ACTION", help: "probe", optional: false),
+            ArgumentSpec(name: "ACTION", help: "probe | bench", optional: false),
             ArgumentSpec(name: "HOST", help: "a Host of the specs", optional: false),
         ],
         options: [.value("specs", "PATHS", "spec folder (default: Specs)")],
         run: run)
 
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
-        guard arguments.positionals[0] == "probe", arguments.positionals.count == 2 else {
-            throw UsageError(message: "usage: gsctl device probe HOST")
+        let action = arguments.positionals[0]
+        guard ["probe", "bench"].contains(action), arguments.positionals.count == 2 else {
+            throw UsageError(message: "usage: gsctl device probe|bench HOST")
         }
         let name = arguments.positionals[1]
         let paths = [arguments.value("specs") ?? "Specs"]
         let report = Linter.lint(paths: paths)
-        guard try Output.refuseErrors(report, doing: "probing") else { return .failure }
+        guard try Output.refuseErrors(report, doing: action == "probe" ? "probing" : "measuring") else {
+            return .failure
+        }
         _ = try DeployContext.hosts([name], specs: report.specs)
         let client = try AgentClient(transport: try DeployContext.inventory(report.specs, paths: paths).transport(name))
         defer { client.close() }
         try client.call("hello", ["protocol": .int(AgentWire.version)])
+        if action == "bench" { return try bench(name, client: client) }
         let reply = try client.call("probe", timeout: 60)
         let facts = reply["facts"] ?? .null
         let runtimes = reply["runtimes"]?.objectValue ?? [:]
@@ -201,6 +213,22 @@ enum DeviceCommand {
                 "  runtimes:\n", with: "  runtimes: []  # none found: install onnxruntime in the host's Python\n")
         }
         Terminal.write(yaml)
+        return .success
+    }
+}
+
+extension DeviceCommand {
+    /// Takes the host's lease (an apply in progress is waited for, up to a minute), measures,
+    /// prints the table.
+    static func bench(_ name: String, client: AgentClient) throws -> ExitCode {
+        let owner = "device bench " + Deployer.defaultOwner()
+        try client.call("lease", ["owner": .string(owner), "ttl": 120, "wait": 60], timeout: 90)
+        defer { _ = try? client.call("unlease") }
+        let reply = try client.call("bench", timeout: 1800)
+        Terminal.write(ModelTable.render(host: name, tables: reply["models"]?.arrayValue ?? []))
+        if reply["restarted"]?.boolValue == true {
+            Terminal.write("\(name): another variant won; the workflow restarted on it\n")
+        }
         return .success
     }
 }

@@ -19,6 +19,9 @@ enum StatusCommand {
         options: [
             .value("host", "HOST", "only this host (repeatable)", repeatable: true),
             .value("format", short: "f", "FORMAT", "output format", allowed: ["text", "json", "html"]),
+            .flag(
+                "models",
+                "per host and model, the variants precision: auto measured (load s, ms/frame, FPS, memory, accuracy)"),
         ],
         run: run)
 
@@ -35,7 +38,19 @@ enum StatusCommand {
         switch format {
         case "json": Terminal.write(JSONValue.array(hosts).pretty + "\n")
         case "html": Terminal.write(FleetHTML.render(hosts, specs: specs))
-        default: Terminal.write(render(hosts))
+        default:
+            if arguments.flag("models") {
+                for host in hosts {
+                    let name = host["host"]?.stringValue ?? ""
+                    if let error = host["error"]?.stringValue {
+                        Terminal.write("\(name): unreachable: \(error)\n")
+                    } else {
+                        Terminal.write(ModelTable.render(host: name, tables: host["models"]?.arrayValue ?? []))
+                    }
+                }
+            } else {
+                Terminal.write(render(hosts))
+            }
         }
         let healthy = hosts.allSatisfy { $0["error"] == nil && ($0["problems"]?.arrayValue ?? []).isEmpty }
         return healthy ? .success : .partial
@@ -48,7 +63,9 @@ enum StatusCommand {
             defer { client.close() }
             try client.call("hello", ["protocol": .int(AgentWire.version)])
             let status = try client.call("status")
-            for key in ["current", "drift", "state", "facts", "workflow", "lease"] { entry[key] = status[key] ?? .null }
+            for key in ["current", "drift", "state", "facts", "workflow", "lease", "models"] {
+                entry[key] = status[key] ?? .null
+            }
             var problems: [String] = []
             let drift = status["drift"]?.arrayValue ?? []
             if !drift.isEmpty { problems.append("\(drift.count) file(s) differ from the manifest") }
@@ -178,6 +195,7 @@ enum FleetHTML {
                         "<li class=\(taskClass)>\(escape(task["name"]?.stringValue ?? "")): \(escape(state))"
                         + " <small>restarts \(task["restarts"]?.intValue ?? 0), rss \((task["rssKB"]?.intValue ?? 0) / 1024) MB</small></li>"
                 }
+                body += ModelTable.html(host["models"]?.arrayValue ?? [])
                 body += "</ul></details></li>"
             }
             body += "</ul></details></li>"
@@ -186,6 +204,8 @@ enum FleetHTML {
             <!doctype html><html><head><meta charset=utf-8><title>gsctl fleet status</title><style>
             body{font:14px system-ui,sans-serif;margin:2em;color:#222}ul{list-style:none;padding-left:1.2em}
             summary{cursor:pointer;padding:2px 0}.dep{font-weight:600}small{color:#777}
+            table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
+            tr.chosen{background:#e8f6e8;font-weight:600}
             .ok::before{content:"● ";color:#2a2}.warn::before{content:"● ";color:#d90}.bad::before{content:"● ";color:#d22}
             </style></head><body><h1>Fleet</h1><ul>\(body)</ul></body></html>
 

@@ -244,6 +244,32 @@ struct SupervisorTests {
             ])
     }
 
+    @Test func aProducerLearnsWhichTasksReadItsStream() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        let dump = Fixture.shell(
+            "echo \"outputs=$GS_OUTPUTS\" > \"$GS_DATA/env\"; exec python3 -m http.server $GS_PORT --bind 127.0.0.1")
+        try fixture.release(
+            "r1",
+            tasks: [
+                Fixture.task("camera", command: dump, port: Fixture.freePort()),
+                Fixture.task("detect", command: dump, needs: ["camera"], port: Fixture.freePort()),
+                Fixture.task("recorder", command: dump, needs: ["camera"], port: Fixture.freePort()),
+                // A job reads files, not the stream: the producer must not wait for it.
+                Fixture.task("report", mode: "job", command: Fixture.shell("true"), needs: ["camera"]),
+            ])
+        fixture.activate("r1")
+        let loop = try fixture.loop()
+        loop.reload()
+        #expect(
+            fixture.drive(loop, timeout: 15) {
+                fixture.text("data/camera/env").hasPrefix("outputs=")
+                    && fixture.text("data/detect/env").hasPrefix("outputs=")
+            })
+        #expect(fixture.text("data/camera/env") == "outputs=detect,recorder\n")
+        #expect(fixture.text("data/detect/env") == "outputs=\n")
+    }
+
     // MARK: logs
 
     @Test func logsRotateKeepingThreeOldFiles() throws {

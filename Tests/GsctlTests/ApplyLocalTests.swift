@@ -35,7 +35,7 @@ struct DeployRepo {
 
     func write(
         task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, trust: String? = nil,
-        note: String = ""
+        note: String = "", precision: String = "fp32"
     ) throws {
         var environments = ""
         var taskEnvironment = ""
@@ -102,7 +102,7 @@ struct DeployRepo {
             metadata: {name: reader-boxes}
             spec:
               workflow: reader
-              precision: fp32
+              precision: \(precision)
               targets: [{hosts: [\((targets ?? Array(1...hosts)).map { "box\($0)" }.joined(separator: ", "))]}]
               rollout: {canary: 1, batchSize: 1, failureThreshold: 0, onFailure: rollback-batch}
             \(trust.map { "  trust: [\($0)]" } ?? "")
@@ -443,6 +443,44 @@ struct DeployRepo {
         #expect(python.contains(repo.host(1) + "/envs/"), "\(python)")
         let status = try gsctl(["status", "Specs"], cwd: repo.path)
         #expect(status.out.contains("classify: ready"), "\(status.out)")
+    }
+
+    /// `precision: auto`: the host measures fp32 and fp16 with the task's own onnxruntime
+    /// (GS_MEASURE), the task runs the variant it chose, `status --models` prints the table
+    /// and `device bench` measures again.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GSCTL_PYTHON"] != nil, "needs the oracle's Python"))
+    func autoPrecisionIsMeasuredOnTheHostWithTheTasksRuntime() throws {
+        let python = ProcessInfo.processInfo.environment["GSCTL_PYTHON"] ?? "python3"
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        try repo.write(
+            task: "exec \(python) \(CLI.root)/Tests/GsctlTests/Fixtures/measuring_task.py", hosts: 1, precision: "auto")
+        try repo.commit("auto")
+        let run = try repo.apply()
+        #expect(run.status == 0, "\(run.out)\(run.err)")
+        let table = try gsctl(["status", "Specs", "--models"], cwd: repo.path)
+        #expect(table.status == 0, "\(table.out)\(table.err)")
+        #expect(table.out.contains("box1 / direction (task classify): runs "), "\(table.out)")
+        #expect(table.out.contains("onnxruntime 1.20.1"), "\(table.out)")
+        for variant in ["fp32", "fp16"] { #expect(table.out.contains(" \(variant) "), "\(table.out)") }
+        let json = try gsctl(["status", "Specs", "-f", "json"], cwd: repo.path)
+        let hosts = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]]
+        let models = hosts?.first?["models"] as? [[String: Any]]
+        let chosen = try #require(models?.first?["chosen"] as? String)
+        let rows = models?.first?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.count == 2 && rows.allSatisfy { ($0["p50Ms"] as? Double ?? 0) > 0 }, "\(rows)")
+        // The task was started on the chosen variant's file.
+        let release = repo.host(1) + "/" + (repo.current(1) ?? "")
+        #expect(
+            eventually(within: 20) { FileManager.default.fileExists(atPath: repo.host(1) + "/data/classify/model") })
+        let model = try String(contentsOfFile: repo.host(1) + "/data/classify/model", encoding: .utf8)
+        #expect(model == release + "/models/direction/\(chosen)/model.onnx")
+
+        let bench = try gsctl(["device", "bench", "box1"], cwd: repo.path)
+        #expect(bench.status == 0, "\(bench.out)\(bench.err)")
+        #expect(bench.out.contains("box1 / direction"), "\(bench.out)")
+        let history = try gsctl(["history", "box1"], cwd: repo.path)
+        #expect(history.out.contains("measured"), "\(history.out)")
     }
 
     /// A fresh CI runner (an empty build cache) takes the compiled model from a host that

@@ -32,6 +32,9 @@ public struct SupervisedRelease: Sendable, Hashable {
     /// The active release with its workflow; nil when none is active.
     public static func current(_ paths: SupervisorPaths) throws(GSError) -> SupervisedRelease? {
         guard let directory = currentDirectory(paths) else { return nil }
-        return SupervisedRelease(directory: directory, workflow: try SupervisedWorkflow.read(release: directory))
+        let measured = VariantBench.load(layout: paths.layout, release: FileSystem.basename(directory))
+        return SupervisedRelease(
+            directory: directory,
+            workflow: try SupervisedWorkflow.read(release: directory, choices: VariantBench.choices(measured)))
     }
 }

@@ -17,7 +17,8 @@ public struct SupervisedWorkflow: Sendable, Hashable {
     }
 
     /// Reads `workflowGraph` and `models` from a manifest document; `what` names it in errors.
-    public init(manifest: JSONValue, what: String) throws(GSError) {
+    /// `choices` (model -> variant) are what `precision: auto` measured on this host.
+    public init(manifest: JSONValue, what: String, choices: [String: String] = [:]) throws(GSError) {
         guard case .object(let members) = manifest else { throw GSError("\(what) is not a JSON object") }
         guard let graph = members["workflowGraph"], case .object(let graphMembers) = graph else {
             throw GSError(
@@ -33,19 +34,24 @@ public struct SupervisedWorkflow: Sendable, Hashable {
             throw GSError("\(what): workflowGraph has no `tasks` array")
         }
         for (index, item) in items.enumerated() {
-            tasks.append(try Self.task(item, index: index, models: models, what: what))
+            tasks.append(try Self.task(item, index: index, models: models, choices: choices, what: what))
         }
         try self.init(name: name, tasks: tasks)
     }
 
     /// Reads `manifest.json` from a release directory.
-    public static func read(release directory: String) throws(GSError) -> SupervisedWorkflow {
+    public static func read(release directory: String, choices: [String: String] = [:]) throws(GSError)
+        -> SupervisedWorkflow
+    {
         let path = FileSystem.join(directory, "manifest.json")
         let bytes = try FileSystem.read(path, limit: 64 << 20)
-        return try SupervisedWorkflow(manifest: JSONParser.parse(bytes, what: "`\(path)`"), what: "`\(path)`")
+        return try SupervisedWorkflow(
+            manifest: JSONParser.parse(bytes, what: "`\(path)`"), what: "`\(path)`", choices: choices)
     }
 
-    static func task(_ value: JSONValue, index: Int, models: [String: JSONValue], what: String) throws(GSError)
+    static func task(
+        _ value: JSONValue, index: Int, models: [String: JSONValue], choices: [String: String] = [:], what: String
+    ) throws(GSError)
         -> SupervisedTask
     {
         guard case .object(let members) = value else {
@@ -81,7 +87,7 @@ public struct SupervisedWorkflow: Sendable, Hashable {
         }
         if let model = try reader.string(members, "model") {
             task.model = model
-            task.modelFile = try modelFile(model, models: models, reader: reader)
+            task.modelFile = try modelFile(model, models: models, chosen: choices[model], reader: reader)
         }
         if case .object(let restart)? = members["restart"] {
             let policyText = try reader.string(restart, "policy") ?? task.restart.policy.rawValue
@@ -117,16 +123,21 @@ public struct SupervisedWorkflow: Sendable, Hashable {
         return task
     }
 
-    /// The variant file of `model`: the recorded `active` variant, else `precision`'s, else the first.
-    static func modelFile(_ model: String, models: [String: JSONValue], reader: FieldReader) throws(GSError) -> String {
+    /// The variant file of `model`: the one measured best on this host (`chosen`), else the
+    /// recorded `active` variant, else `precision`'s, else the first.
+    static func modelFile(
+        _ model: String, models: [String: JSONValue], chosen measured: String? = nil, reader: FieldReader
+    )
+        throws(GSError) -> String
+    {
         guard case .object(let entry)? = models[model] else {
             throw GSError("\(reader.what) uses model '\(model)', which the manifest's `models` does not list")
         }
         guard case .object(let variants)? = entry["variants"], !variants.isEmpty else {
             throw GSError("\(reader.what): model '\(model)' has no variants")
         }
-        var chosen: String?
-        for key in ["active", "precision"] {
+        var chosen: String? = measured.flatMap { variants[$0] != nil ? $0 : nil }
+        for key in ["active", "precision"] where chosen == nil {
             if case .string(let name)? = entry[key], variants[name] != nil {
                 chosen = name
                 break

@@ -43,6 +43,9 @@ extension Supervisor {
                 }
             }
             environment["GS_INPUTS"] = inputs.joined(separator: ",")
+            // Who reads this task: a lossless producer waits for all of them before it publishes.
+            let readers = release.workflow.tasks.filter { $0.needs.contains(task.name) && $0.port != nil }
+            environment["GS_OUTPUTS"] = readers.map(\.name).joined(separator: ",")
             // The task's runtime environment (installed from the bundle's wheels) comes first on PATH.
             if let name = task.environment,
                 let bin = RuntimeEnvironments.binDirectory(

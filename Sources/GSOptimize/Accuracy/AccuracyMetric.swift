@@ -8,6 +8,10 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
     /// F1 of the detections, matched at IoU 0.5 with the same class (SSD-style outputs:
     /// boxes [.., N, 4] with scores and optional classes and count).
     case boxF1 = "box-f1"
+    /// Fraction of samples whose number of detections at or above the score threshold equals
+    /// the float model's, with no band: a counting service shows exactly that number, so a
+    /// score crossing the threshold is a changed count.
+    case countAgreement = "count-agreement"
     /// F1 of the text regions of a probability map (DB detectors such as PP-OCR's),
     /// matched at IoU 0.5.
     case mapBoxF1 = "map-box-f1"
@@ -16,10 +20,19 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
     /// 1 - the largest output difference relative to the largest float output, clipped to 0.
     case outputError = "output-error"
 
-    /// Scores `candidate` against `reference`, sample by sample.
-    public func score(reference: [[String: Tensor]], candidate: [[String: Tensor]]) -> Double {
+    /// Scores `candidate` against `reference`, sample by sample; detection metrics count
+    /// boxes scoring at least `scoreThreshold`.
+    public func score(
+        reference: [[String: Tensor]], candidate: [[String: Tensor]], scoreThreshold: Float = Detections.scoreThreshold
+    ) -> Double {
         guard !reference.isEmpty, reference.count == candidate.count else { return 0 }
         switch self {
+        case .countAgreement:
+            let agree = zip(reference, candidate).filter { r, c in
+                Detections.fromSSD(r, threshold: scoreThreshold).count
+                    == Detections.fromSSD(c, threshold: scoreThreshold).count
+            }
+            return Double(agree.count) / Double(reference.count)
         case .top1Agreement:
             var agree = 0
             for (r, c) in zip(reference, candidate) {
@@ -34,12 +47,12 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
             var recall = (hit: 0, total: 0)
             var precision = (hit: 0, total: 0)
             for (r, c) in zip(reference, candidate) {
-                let low = Detections.scoreThreshold - Detections.margin
-                let referenceBoxes = Detections.fromSSD(r, threshold: Detections.scoreThreshold)
+                let low = scoreThreshold - Detections.margin
+                let referenceBoxes = Detections.fromSSD(r, threshold: scoreThreshold)
                 let candidateLoose = Detections.fromSSD(c, threshold: low)
                 recall.hit += Detections.matches(referenceBoxes, candidateLoose)
                 recall.total += referenceBoxes.count
-                let candidateBoxes = Detections.fromSSD(c, threshold: Detections.scoreThreshold)
+                let candidateBoxes = Detections.fromSSD(c, threshold: scoreThreshold)
                 let referenceLoose = Detections.fromSSD(r, threshold: low)
                 precision.hit += Detections.matches(candidateBoxes, referenceLoose)
                 precision.total += candidateBoxes.count
@@ -89,13 +102,13 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Boxes with a class and score, and the matching F1 is built on.
-enum Detections {
+public enum Detections {
     struct Box {
         var x0, y0, x1, y1: Float
         var label: Int
     }
 
-    static let scoreThreshold: Float = 0.3
+    public static let scoreThreshold: Float = 0.3
     /// Half-width of the band around the threshold where a score change is not a new or lost
     /// detection.
     static let margin: Float = 0.05

@@ -25,6 +25,8 @@ public struct CompileRequest: Sendable {
     public var metric: AccuracyMetric
     /// Largest accepted drop of the metric (0.01 = one point).
     public var tolerance: Double
+    /// The detection score detection metrics count from.
+    public var scoreThreshold: Float = Detections.scoreThreshold
     public var onMiss: AccuracyMissPolicy
     /// Samples INT8 ranges are measured on.
     public var calibration: [[String: Tensor]]

@@ -29,7 +29,8 @@ public enum Compiler {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
             return request.metric.score(
-                reference: reference, candidate: try request.evaluation.map { try executor.run($0) })
+                reference: reference, candidate: try request.evaluation.map { try executor.run($0) },
+                scoreThreshold: request.scoreThreshold)
         }
         var variant = optimized.model
         var shipped = request.precision

@@ -65,7 +65,8 @@ enum ObjectDecoder {
             evaluation: Evaluation(
                 data: evaluation?.located("data"), samples: evaluation?.int("samples") ?? 500,
                 metric: evaluation?.word("metric") ?? defaultMetric(task),
-                labels: evaluation?.located("labels"), tolerance: evaluation?.double("tolerance") ?? 0.01),
+                labels: evaluation?.located("labels"), tolerance: evaluation?.double("tolerance") ?? 0.01,
+                scoreThreshold: evaluation?.double("scoreThreshold")),
             latencyBudgetMs: spec.double("latencyBudgetMs"),
             onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail)
     }

@@ -87,6 +87,8 @@ public struct Evaluation: Sendable, Hashable {
     public var metric: Metric
     public var labels: Located<String>?
     public var tolerance: Double
+    /// The detection score the service counts from (box-f1, count-agreement); nil: 0.3.
+    public var scoreThreshold: Double? = nil
 }
 
 /// `kind: Workflow`.

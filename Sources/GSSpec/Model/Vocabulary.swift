@@ -117,6 +117,9 @@ public enum Metric: String, SpecWord {
     case top1
     /// Box F1 at IoU 0.5 against the float model's detections.
     case boxF1 = "box-f1"
+    /// Fraction of samples whose number of detections at or above `scoreThreshold` equals the
+    /// float model's: what a counting service (people per frame) shows its users.
+    case countAgreement = "count-agreement"
     /// Character accuracy of recognised text against labels.
     case charAccuracy = "char-accuracy"
     /// Largest relative output difference against the float model.

@@ -54,6 +54,9 @@ enum ModelSchema {
             Property(
                 "tolerance", .number(minimum: 0, maximum: 1), default: "0.01",
                 "largest accepted accuracy drop (0.01 = one point)"),
+            Property(
+                "scoreThreshold", .number(minimum: 0, maximum: 1), default: "0.3",
+                "detection score the service counts from (box-f1, count-agreement)"),
         ])
 
     static let spec = ObjectSchema(

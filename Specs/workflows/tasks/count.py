@@ -1,9 +1,14 @@
-"""`count` task: the task contract, standing in for the analytics (see stage.py)."""
+"""`count` task (vehicle-analysis): line crossings by direction with per-interval totals.
+
+The same analytics as `analyze` (analytics.py) with lines only: params `lines`
+(`hysteresisPixels` each) and `intervalSeconds`.
+"""
 
 import sys
 
-sys.dont_write_bytecode = True  # nothing may appear in a release that its manifest does not list
+sys.dont_write_bytecode = True
 
-import stage  # noqa: E402
+import analyze  # noqa: E402
 
-stage.main()
+if __name__ == "__main__":
+    analyze.main()

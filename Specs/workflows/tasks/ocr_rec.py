@@ -1,9 +1,43 @@
-"""`ocr_rec` task: the task contract, standing in for the analytics (see stage.py)."""
+"""`rec` task (ocr-service): the text of each box (ocr.py), in reading order; no pixels travel on.
+
+params: minConfidence (0.5: lines recognized with less are dropped), threads.
+"""
 
 import sys
 
-sys.dont_write_bytecode = True  # nothing may appear in a release that its manifest does not list
+sys.dont_write_bytecode = True
 
-import stage  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
 
-stage.main()
+import numpy as np  # noqa: E402
+
+import gs_task  # noqa: E402
+from ocr import TextRecognizer, crop  # noqa: E402
+
+
+def main():
+    gs_task.measure_if_asked()
+    p = gs_task.params()
+    recognizer = TextRecognizer(os.environ["GS_MODEL"], p.get("threads", 0))
+    minimum = float(p.get("minConfidence", 0.5))
+    service, publisher, messages, _ = gs_task.connect_stage()
+    for header, payload in messages:
+        began = time.monotonic()
+        image = np.frombuffer(payload, dtype=np.uint8).reshape(header["h"], header["w"], 3)
+        lines = []
+        for box in header.get("boxes", []):
+            pixels = crop(image, box["points"])
+            if box.get("upsideDown"):
+                pixels = np.ascontiguousarray(np.rot90(pixels, 2))
+            text, confidence = recognizer.recognize(pixels)
+            if text and confidence >= minimum:
+                lines.append({"text": text, "confidence": confidence, "box": box["points"]})
+        milliseconds = (time.monotonic() - began) * 1000
+        service.rate.add(milliseconds)
+        texts = {"file": header.get("file"), "lines": lines, "text": " ".join(line["text"] for line in lines)}
+        publisher.publish(gs_task.stage_header(header, "rec", milliseconds, service, texts=texts))
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,7 @@ final class SSHFleet {
     /// `count` hosts (1 to 4), specs committed, known hosts trusted, agents installed.
     init(
         tag: String, count: Int, rollout: String = "{canary: 1, batchSize: 2, failureThreshold: 0}",
-        task: String = SSHFleet.service
+        task: String = SSHFleet.service, specs writeSpecs: ((SSHFleet) throws -> Void)? = nil
     ) throws {
         hosts = try NamespaceHosts(tag: tag, count: count)
         path = CLI.temporaryDirectory()
@@ -37,7 +37,7 @@ final class SSHFleet {
             // Another run's connection to the same addresses may still be open.
             closeConnections()
             try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
-            try write(task: task)
+            if let writeSpecs { try writeSpecs(self) } else { try write(task: task) }
             try git(["init", "-q", "-b", "main"])
             try git(["config", "user.email", "ci@example.com"])
             try git(["config", "user.name", "CI"])
@@ -56,10 +56,8 @@ final class SSHFleet {
         }
     }
 
-    /// Writes the specs: `task` is the workflow task's shell command, `payload` a file the task
-    /// ships, `health` the task's health probe (YAML flow mapping).
-    func write(task: String, payload: String? = nil, health: String? = nil) throws {
-        let count = hosts.hosts.count
+    /// One Host document per namespace host (`box1`...), device `gateway`, each ending with a newline.
+    func hostDocuments() -> String {
         var hostDocs = ""
         for (i, host) in hosts.hosts.enumerated() {
             hostDocs += """
@@ -77,6 +75,14 @@ final class SSHFleet {
 
                 """
         }
+        return hostDocs
+    }
+
+    /// Writes the specs: `task` is the workflow task's shell command, `payload` a file the task
+    /// ships, `health` the task's health probe (YAML flow mapping).
+    func write(task: String, payload: String? = nil, health: String? = nil) throws {
+        let count = hosts.hosts.count
+        let hostDocs = hostDocuments()
         let files = payload.map { "\n      files: [\($0)]" } ?? ""
         let probe = health.map { "\n      health: \($0)" } ?? ""
         let yaml = """

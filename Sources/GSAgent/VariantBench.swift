@@ -1,0 +1,312 @@
+import GSBundle
+import GSCore
+import GSData
+import GSExec
+import GSOptimize
+import ONNX
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+/// `precision: auto`, decided on the device: each candidate variant a bundle carries is
+/// loaded and run by the task's own runtime (the task program answers `GS_MEASURE`, see
+/// docs/tasks.md) on the model's golden input, and the fastest one whose accuracy holds is
+/// the one the task runs. The measured table is kept per release (`HostLayout.variants`)
+/// for `gsctl status --models`, in the shape of the talk's per-device table: variant,
+/// runtime, load s, ms/frame, FPS, memory, accuracy.
+///
+/// A variant qualifies when it ran, the compiler's evaluation met the Model's tolerance
+/// (`report.met`), the device's outputs on the golden input score within that tolerance of
+/// the outputs the compiler built (the Model's own metric, so an int8 variant's integer
+/// kernels may differ in the last bits but not in what the service reports), and its median
+/// latency is within the Model's budget. None qualifying runs the float model and says why.
+public enum VariantBench {
+    public struct Row: Hashable, Sendable {
+        public var variant: String
+        public var runtime: String = "-"
+        public var loadSeconds: Double?
+        public var p50Ms: Double?
+        public var p95Ms: Double?
+        public var peakMemoryMB: Double?
+        /// The compiler's score of this variant against the float model on its evaluation set.
+        public var buildScore: Double?
+        public var metric: String?
+        /// The device's outputs on the golden input scored against the built outputs.
+        public var deviceScore: Double?
+        public var problem: String?
+
+        public var fps: Double? { p50Ms.map { $0 > 0 ? 1000 / $0 : 0 } }
+        public var qualifies: Bool { problem == nil }
+
+        public var json: JSONValue {
+            func number(_ value: Double?, _ scale: Double = 1000) -> JSONValue {
+                value.map { .double(($0 * scale).rounded() / scale) } ?? .null
+            }
+            return [
+                "variant": .string(variant), "runtime": .string(runtime), "loadSeconds": number(loadSeconds),
+                "p50Ms": number(p50Ms), "p95Ms": number(p95Ms), "fps": number(fps, 10),
+                "peakMemoryMB": number(peakMemoryMB, 10), "buildScore": number(buildScore, 10000),
+                "metric": .optional(metric), "deviceScore": number(deviceScore, 10000), "problem": .optional(problem),
+            ]
+        }
+
+        public init(variant: String) { self.variant = variant }
+
+        public init(json: JSONValue) {
+            variant = json["variant"]?.stringValue ?? "?"
+            runtime = json["runtime"]?.stringValue ?? "-"
+            loadSeconds = json["loadSeconds"]?.doubleValue
+            p50Ms = json["p50Ms"]?.doubleValue
+            p95Ms = json["p95Ms"]?.doubleValue
+            peakMemoryMB = json["peakMemoryMB"]?.doubleValue
+            buildScore = json["buildScore"]?.doubleValue
+            metric = json["metric"]?.stringValue
+            deviceScore = json["deviceScore"]?.doubleValue
+            problem = json["problem"]?.stringValue
+        }
+    }
+
+    public struct Table: Hashable, Sendable {
+        public var model: String
+        public var task: String?
+        public var chosen: String
+        public var reason: String
+        public var measuredAt: Double
+        public var rows: [Row]
+
+        public var json: JSONValue {
+            [
+                "model": .string(model), "task": .optional(task), "chosen": .string(chosen), "reason": .string(reason),
+                "measuredAt": .double(measuredAt), "rows": .array(rows.map(\.json)),
+            ]
+        }
+
+        public init(model: String, task: String?, chosen: String, reason: String, measuredAt: Double, rows: [Row]) {
+            self.model = model
+            self.task = task
+            self.chosen = chosen
+            self.reason = reason
+            self.measuredAt = measuredAt
+            self.rows = rows
+        }
+
+        public init?(json: JSONValue) {
+            guard let model = json["model"]?.stringValue, let chosen = json["chosen"]?.stringValue else { return nil }
+            self.init(
+                model: model, task: json["task"]?.stringValue, chosen: chosen,
+                reason: json["reason"]?.stringValue ?? "", measuredAt: json["measuredAt"]?.doubleValue ?? 0,
+                rows: (json["rows"]?.arrayValue ?? []).map(Row.init(json:)))
+        }
+    }
+
+    /// How long one variant's measurement may take (load, warm-up and the timed runs).
+    public static let deadlineSeconds = 180.0
+
+    /// Models whose precision is `auto` and that ship more than one variant.
+    public static func autoModels(_ manifest: Manifest) -> [String] {
+        guard let models = manifest.models.objectValue else { return [] }
+        return models.keys.sorted().filter { name in
+            models[name]?["precision"]?.stringValue == "auto"
+                && (models[name]?["variants"]?.objectValue?.count ?? 0) > 1
+        }
+    }
+
+    /// Every model that ships more than one variant (what `gsctl device bench` re-measures).
+    public static func multiVariantModels(_ manifest: Manifest) -> [String] {
+        guard let models = manifest.models.objectValue else { return [] }
+        return models.keys.sorted().filter { (models[$0]?["variants"]?.objectValue?.count ?? 0) > 1 }
+    }
+
+    /// Measures every variant of each of `models` in the release `name` (its manifest's
+    /// `models` object is `entries`) and picks one per model.
+    public static func measure(
+        _ models: [String], release name: String, entries: JSONValue, layout: HostLayout
+    ) -> [Table] {
+        let directory = layout.release(name)
+        let workflow = try? SupervisedWorkflow.read(release: directory)
+        return models.map { model in
+            let entry = entries[model] ?? .null
+            let variants = entry["variants"]?.objectValue ?? [:]
+            let task = workflow?.tasks.first { $0.model == model }
+            let budget = entry["latencyBudgetMs"]?.doubleValue
+            var rows: [Row] = []
+            for variant in variants.keys.sorted() {
+                var row = measureVariant(
+                    model: model, variant: variant, entry: variants[variant]!, task: task, workflow: workflow,
+                    release: directory, layout: layout)
+                judge(&row, entry: variants[variant]!, budget: budget)
+                rows.append(row)
+            }
+            let qualifying = rows.filter(\.qualifies).sorted { ($0.p50Ms ?? .infinity) < ($1.p50Ms ?? .infinity) }
+            let chosen: String
+            let reason: String
+            if let best = qualifying.first {
+                chosen = best.variant
+                reason =
+                    "fastest of \(qualifying.count) qualifying variant(s): \(String(format: "%.2f", best.p50Ms ?? 0)) ms"
+            } else {
+                chosen = variants["fp32"] != nil ? "fp32" : variants.keys.sorted().first ?? "fp32"
+                reason =
+                    "no variant qualified; running \(chosen): " + rows.compactMap(\.problem).joined(separator: "; ")
+            }
+            return Table(
+                model: model, task: task?.name, chosen: chosen, reason: reason, measuredAt: unixNow(), rows: rows)
+        }
+    }
+
+    /// Marks why a measured variant does not qualify (first reason only).
+    static func judge(_ row: inout Row, entry: JSONValue, budget: Double?) {
+        guard row.problem == nil else { return }
+        let report = entry["report"] ?? .null
+        let tolerance = report["tolerance"]?.doubleValue ?? 0.01
+        if report["met"]?.boolValue == false {
+            row.problem = "the compiler's evaluation missed the tolerance (\(row.buildScore ?? 0))"
+        } else if let score = row.deviceScore, score < 1 - tolerance - 1e-9 {
+            row.problem = "on this device its outputs score \(score) against the built ones (tolerance \(tolerance))"
+        } else if let budget, let p50 = row.p50Ms, p50 > budget {
+            row.problem = "\(String(format: "%.1f", p50)) ms is over the latency budget of \(budget) ms"
+        }
+    }
+
+    static func measureVariant(
+        model: String, variant: String, entry: JSONValue, task: SupervisedTask?, workflow: SupervisedWorkflow?,
+        release directory: String, layout: HostLayout
+    ) -> Row {
+        var row = Row(variant: variant)
+        let report = entry["report"] ?? .null
+        row.buildScore = report["score"]?.doubleValue
+        row.metric = report["metric"]?.stringValue
+        guard let modelPath = entry["model"]?.stringValue, let inputPath = entry["goldenInput"]?.stringValue,
+            let outputPath = entry["goldenOutput"]?.stringValue
+        else {
+            row.problem = "the manifest names no model or golden files for \(model)/\(variant)"
+            return row
+        }
+        let work = FileSystem.join(FileSystem.join(layout.run, "measure"), "\(model)-\(variant)")
+        FileSystem.removeTree(work)
+        do throws(GSError) {
+            try FileSystem.makeDirectories(work)
+            let request: JSONValue = [
+                "input": .string(FileSystem.join(directory, inputPath)), "runs": 30, "warmup": 2, "seconds": 5,
+            ]
+            try FileSystem.writeAtomically(request.canonical, to: FileSystem.join(work, "request.json"))
+            var measured = false
+            if let task, let workflow {
+                measured = try runTask(
+                    task, workflow: workflow, release: directory, layout: layout,
+                    model: FileSystem.join(directory, modelPath), work: work, into: &row)
+            }
+            if !measured {
+                do {
+                    try runExecutor(
+                        FileSystem.join(directory, modelPath), input: FileSystem.join(directory, inputPath), work: work,
+                        into: &row)
+                } catch {
+                    throw GSError("gsctl's executor cannot run it: \(error)")
+                }
+            }
+            let expected = GoldenGate.decodeNames(try Npz.read(path: FileSystem.join(directory, outputPath)))
+            let got = GoldenGate.decodeNames(try Npz.read(path: FileSystem.join(work, "outputs.npz")))
+            let metric = row.metric.flatMap(AccuracyMetric.init(rawValue:)) ?? .outputError
+            row.deviceScore = metric.score(reference: [expected], candidate: [got])
+        } catch {
+            row.problem = row.problem ?? "\(model)/\(variant) could not be measured: \(error.message)"
+        }
+        return row
+    }
+
+    /// Runs the task's own program in measurement mode; false when it does not implement it.
+    static func runTask(
+        _ task: SupervisedTask, workflow: SupervisedWorkflow, release directory: String, layout: HostLayout,
+        model: String, work: String, into row: inout Row
+    ) throws(GSError) -> Bool {
+        let release = SupervisedRelease(directory: directory, workflow: workflow)
+        let paths = SupervisorPaths(root: layout.root)
+        var environment = Supervisor.TaskLaunch.environment(
+            task, release: release, paths: paths, base: Supervisor.Spawner.currentEnvironment())
+        environment["GS_MODEL"] = model
+        environment["GS_MEASURE"] = work
+        let request = Supervisor.SpawnRequest(
+            arguments: try Supervisor.TaskLaunch.arguments(task, release: release), environment: environment,
+            directory: directory, output: FileSystem.join(work, "task.log"))
+        let pid = try Supervisor.Spawner.spawn(request)
+        let deadline = ChildProcess.now() + deadlineSeconds
+        var status: Int32 = 0
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid || (done < 0 && errno != EINTR) { break }
+            if ChildProcess.now() >= deadline {
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+                row.problem = "the task's measurement did not finish in \(Int(deadlineSeconds)) s"
+                return true
+            }
+            usleep(20_000)
+        }
+        let resultPath = FileSystem.join(work, "result.json")
+        guard FileSystem.kind(of: resultPath) == .file else {
+            if Supervisor.Spawner.exitCode(status) != 0 {
+                let log = String(
+                    decoding: ((try? FileSystem.read(FileSystem.join(work, "task.log"))) ?? []).suffix(400),
+                    as: UTF8.self)
+                row.problem = "the task's measurement failed (exit \(Supervisor.Spawner.exitCode(status))): \(log)"
+                return true
+            }
+            return false  // the program ran as a service would and ignored GS_MEASURE: measure here
+        }
+        let result = try JSONParser.parse(try FileSystem.read(resultPath, limit: 1 << 20), what: "`\(resultPath)`")
+        let times = (result["ms"]?.arrayValue ?? []).compactMap(\.doubleValue).sorted()
+        guard !times.isEmpty else { throw GSError("the task's measurement reported no runs") }
+        row.runtime = result["runtime"]?.stringValue ?? "task runtime"
+        row.loadSeconds = result["loadSeconds"]?.doubleValue
+        row.peakMemoryMB = result["peakRssMB"]?.doubleValue
+        row.p50Ms = percentile(times, 0.5)
+        row.p95Ms = percentile(times, 0.95)
+        return true
+    }
+
+    /// The fallback for tasks that do not answer GS_MEASURE: gsctl's own executor.
+    static func runExecutor(_ modelPath: String, input: String, work: String, into row: inout Row) throws {
+        let started = ChildProcess.now()
+        let executor = try ONNXImport.executor(for: try ModelFile.load(modelPath))
+        row.loadSeconds = ChildProcess.now() - started
+        let inputs = GoldenGate.decodeNames(try Npz.read(path: input))
+        var outputs = try executor.run(inputs)
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let began = ChildProcess.now()
+            outputs = try executor.run(inputs)
+            times.append((ChildProcess.now() - began) * 1000)
+        }
+        times.sort()
+        row.runtime = "gsctl executor"
+        row.p50Ms = percentile(times, 0.5)
+        row.p95Ms = percentile(times, 0.95)
+        try Npz.write(outputs, to: FileSystem.join(work, "outputs.npz"))
+    }
+
+    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count - 1) * q).rounded())))]
+    }
+
+    // MARK: - Kept per release
+
+    /// The variant each measured model runs (model -> variant).
+    public static func choices(_ tables: [Table]) -> [String: String] {
+        Dictionary(tables.map { ($0.model, $0.chosen) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public static func save(_ tables: [Table], layout: HostLayout, release name: String) throws(GSError) {
+        try FileSystem.makeDirectories(layout.variants)
+        let document: JSONValue = ["release": .string(name), "models": .array(tables.map(\.json))]
+        try FileSystem.writeAtomically(document.pretty, to: layout.variantsFile(release: name))
+    }
+
+    public static func load(layout: HostLayout, release name: String) -> [Table] {
+        guard let bytes = try? FileSystem.read(layout.variantsFile(release: name), limit: 4 << 20),
+            let document = try? JSONParser.parse(bytes, what: "variants")
+        else { return [] }
+        return (document["models"]?.arrayValue ?? []).compactMap(Table.init(json:))
+    }
+}

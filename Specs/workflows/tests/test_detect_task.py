@@ -1,0 +1,66 @@
+"""The detect task on real frames (Specs/data/vtest-frames) against the model run directly."""
+
+import glob
+import os
+import tempfile
+import unittest
+
+import support
+from harness import Pipeline
+
+from gs_task import subscribe
+from tracker import iou
+
+MODEL = os.path.join(support.REPO, "Specs", "models", "ssdlite_person.onnx")
+FRAMES = os.path.join(support.REPO, "Specs", "data", "vtest-frames")
+
+
+def direct(session, path, threshold):
+    """The model run directly: the TF Object Detection API contract, written out again here."""
+    import cv2
+    import numpy as np
+
+    image = cv2.imread(path)
+    height, width = image.shape[:2]
+    tensor = np.ascontiguousarray(cv2.resize(image, (300, 300))[:, :, ::-1])[None]
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"image_tensor:0": tensor})))
+    boxes, scores = outputs["detection_boxes:0"][0], outputs["detection_scores:0"][0]
+    classes, count = outputs["detection_classes:0"][0], int(outputs["num_detections:0"][0])
+    return [[b[1] * width, b[0] * height, b[3] * width, b[2] * height, s]
+            for b, s, c in zip(boxes[:count], scores[:count], classes[:count]) if s >= threshold and c == 1]
+
+
+class DetectTaskTests(unittest.TestCase):
+    def test_boxes_from_the_task_match_the_model_run_directly(self):
+        import cv2
+        import onnxruntime
+
+        files = sorted(glob.glob(os.path.join(FRAMES, "*.jpg")))[:20]
+        session = onnxruntime.InferenceSession(MODEL, providers=["CPUExecutionProvider"])
+        with tempfile.TemporaryDirectory() as workdir:
+            pipeline = Pipeline(workdir)
+            try:
+                pipeline.start("frames", "frames.py", {"source": FRAMES, "maxFrames": len(files)}, outputs=["detect"])
+                pipeline.start("detect", "detect.py", {"scoreThreshold": 0.3}, needs=["frames"], model=MODEL, outputs=["test"])
+                pipeline.wait("detect", "/healthz", lambda status, body: status == 200)
+                stream = subscribe(f"127.0.0.1:{pipeline.ports['detect']}")
+                results = [next(stream)[0] for _ in files]
+            finally:
+                pipeline.close()
+        self.assertEqual([r["frame"] for r in results], list(range(len(files))))
+        total = 0
+        for path, result in zip(files, results):
+            expected = direct(session, path, 0.3)
+            got = result["boxes"]
+            self.assertEqual(len(got), len(expected), path)
+            for a, b in zip(sorted(got, key=lambda v: -v[4]), sorted(expected, key=lambda v: -v[4])):
+                self.assertGreater(iou(a, b), 0.99, path)
+                self.assertAlmostEqual(a[4], float(b[4]), delta=1e-3)
+            self.assertEqual((result["h"], result["w"]), cv2.imread(path).shape[:2])
+            self.assertIn("detect", result["stages"])
+            total += len(got)
+        self.assertGreater(total, 60, "vtest frames hold several people each")
+
+
+if __name__ == "__main__":
+    unittest.main()

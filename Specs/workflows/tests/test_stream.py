@@ -1,0 +1,55 @@
+"""The task contract's stream: lossless delivery with back-pressure, reconnect after a restart,
+and /healthz saying why a stage is not working."""
+
+import os
+import tempfile
+import unittest
+
+import support
+from harness import Pipeline
+
+FRAMES = os.path.join(support.REPO, "Specs", "data", "vtest-frames")
+
+
+class StreamTests(unittest.TestCase):
+    def setUp(self):
+        self.workdir = tempfile.TemporaryDirectory()
+        self.pipeline = Pipeline(self.workdir.name)
+
+    def tearDown(self):
+        self.pipeline.close()
+        self.workdir.cleanup()
+
+    def test_every_frame_reaches_the_last_stage_in_order(self):
+        p = self.pipeline
+        p.start("frames", "frames.py", {"source": FRAMES, "maxFrames": 67}, outputs=["track"])
+        p.start("track", "track.py", {}, needs=["frames"], outputs=["serve"])  # no boxes: passes frames on
+        p.start("serve", "serve.py", {}, needs=["track"])
+        p.wait("serve", "/status", lambda s, body: body["frame"] == 66)
+        _, rows = p.get("serve", "/frames?limit=100")
+        self.assertEqual([row["frame"] for row in rows], list(range(67)))
+        _, status = p.get("frames", "/status")
+        self.assertEqual((status["finished"], status["stream"]["dropped"]), (True, 0))
+
+    def test_a_stage_reconnects_when_its_upstream_restarts(self):
+        p = self.pipeline
+        p.start("frames", "frames.py", {"source": FRAMES, "fps": 20, "loop": True})
+        p.start("track", "track.py", {}, needs=["frames"])
+        p.wait("track", "/healthz", lambda s, body: s == 200)
+        p.stop("frames")
+        body = p.wait("track", "/healthz", lambda s, body: s == 503)
+        self.assertIn("stream", body["reason"] + "refused")
+        p.start("frames", "frames.py", {"source": FRAMES, "fps": 20, "loop": True})
+        p.wait("track", "/healthz", lambda s, body: s == 200)
+        before = p.get("track", "/status")[1]["rate"]["frames"]
+        p.wait("track", "/status", lambda s, body: body["rate"]["frames"] > before + 5)
+
+    def test_a_missing_source_is_unhealthy_with_the_reason(self):
+        p = self.pipeline
+        p.start("frames", "frames.py", {"source": "/nonexistent/video.avi", "reconnectSeconds": 0.2})
+        body = p.wait("frames", "/healthz", lambda s, body: s == 503)
+        self.assertIn("/nonexistent/video.avi does not exist", body["reason"])
+
+
+if __name__ == "__main__":
+    unittest.main()
