@@ -20,6 +20,7 @@ struct VariantBenchTests {
         if not work:
             open(os.path.join(os.environ["GS_DATA"], "model"), "w").write(model)
             time.sleep(600)
+        open(os.path.join(work, "accepted"), "w").close()
         request = json.load(open(os.path.join(work, "request.json")))
         variant = model.split("/")[-2]
         delay = {"fp32": 0.030, "fp16": 0.005, "int8": 0.012}[variant]

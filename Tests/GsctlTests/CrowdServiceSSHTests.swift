@@ -66,7 +66,7 @@ struct CrowdServiceSSHTests {
                   files: [tasks]
                   environment: vision
                   port: 7102
-                  params: {scoreThreshold: 0.45}
+                  params: {scoreThreshold: 0.3}
                 - name: track
                   uses: track
                   needs: [detect]
@@ -74,6 +74,7 @@ struct CrowdServiceSSHTests {
                   files: [tasks]
                   environment: vision
                   port: 7103
+                  params: {newTrackScore: 0.45}
                 - name: analyze
                   uses: analyze
                   needs: [track]

@@ -7,7 +7,7 @@
 #
 # Environment:
 #   GSCTL=path/to/gsctl      binary (default: `swift build -c release` of this checkout)
-#   PIPE_FRAMES=300          frames of vtest.avi per (variant, runtime) and for the pipeline run
+#   PIPE_FRAMES=795          frames of vtest.avi per (variant, runtime) and for the pipeline run
 #   PIPE_ROUNDS=2            interleaved timing rounds over every (variant, runtime)
 #
 # What it does: copies Specs/ into a scratch git repository with one more Deployment,
@@ -66,4 +66,4 @@ git -C "$repo" -c user.email=bench@example.com -c user.name=bench commit -q -m "
 
 exec "$MODELS_PY" "$here/bench.py" --gsctl "$GSCTL" --repo "$repo" --host-root "$host" --key "$out/key.key" \
     --cache "$out/cache" --out "$out" --json bench/out/pipeline.json \
-    --frames "${PIPE_FRAMES:-300}" --rounds "${PIPE_ROUNDS:-2}"
+    --frames "${PIPE_FRAMES:-795}" --rounds "${PIPE_ROUNDS:-2}"

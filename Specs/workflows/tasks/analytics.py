@@ -2,7 +2,9 @@
 
 A track stands where its box's bottom centre is (the feet; the wheels).
 
-- Zones (polygons): people per zone; `enter` / `exit` events; a `crowding` alert when a
+- Zones (polygons): people per zone; `enter` / `exit` events, with `hysteresisPixels` (default
+  6): a track enters once it is that far inside the edge and leaves once it is that far
+  outside, so feet on the edge do not flap in and out; a `crowding` alert when a
   zone holds `crowdThreshold` or more, cleared (`crowding-cleared`) only when it drops to
   `crowdThreshold - 2` or fewer, so a count wavering at the threshold does not flap.
 - Lines (segments `from` -> `to`): a track crosses when its point moves from one side to the
@@ -27,6 +29,19 @@ sys.dont_write_bytecode = True
 
 def foot(box):
     return ((box[0] + box[2]) / 2.0, box[3])
+
+
+def edge_distance(point, polygon):
+    """Distance from the point to the polygon's nearest edge."""
+    best = float("inf")
+    x, y = point
+    for i in range(len(polygon)):
+        (ax, ay), (bx, by) = polygon[i - 1], polygon[i]
+        dx, dy = bx - ax, by - ay
+        length = dx * dx + dy * dy
+        u = 0.0 if length == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / length))
+        best = min(best, math.hypot(x - (ax + u * dx), y - (ay + u * dy)))
+    return best
 
 
 def inside(point, polygon):
@@ -80,13 +95,19 @@ class Zone:
         self.name = spec["name"]
         self.polygon = spec.get("polygon")
         self.threshold = spec.get("crowdThreshold")
+        self.hysteresis = float(spec.get("hysteresisPixels", 6))
         self.loiter_seconds = spec.get("loiterSeconds", loiter_seconds)
         self.since = {}
         self.loitered = set()
         self.crowded = False
 
-    def contains(self, point):
-        return self.polygon is None or inside(point, self.polygon)
+    def contains(self, point, member=False):
+        """Whether a track at `point` is in the zone, given whether it was (hysteresis)."""
+        if self.polygon is None:
+            return True
+        if inside(point, self.polygon) == member:
+            return member
+        return member if edge_distance(point, self.polygon) <= self.hysteresis else not member
 
 
 class Analyzer:
@@ -140,7 +161,7 @@ class Analyzer:
                     self.running.discard(track_id)
         counts = {}
         for zone in self.zones:
-            members = {track["id"] for track in visible if zone.contains(foot(track["box"]))}
+            members = {track["id"] for track in visible if zone.contains(foot(track["box"]), track["id"] in zone.since)}
             for track_id in members - set(zone.since):
                 zone.since[track_id] = t
                 if zone.polygon is not None:

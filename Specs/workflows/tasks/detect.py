@@ -3,6 +3,8 @@
 params:
   scoreThreshold  the lowest score kept (default 0.45)
   threads         onnxruntime intra-op threads (0: onnxruntime's default)
+  spin            let onnxruntime's threads busy-wait between frames (default false: the
+                  other stages' processes need those cores)
 
 Publishes each frame's boxes ([x1, y1, x2, y2, score] in frame pixels); no pixels travel on.
 """
@@ -27,7 +29,7 @@ def main():
     if not model:
         raise SystemExit("detect: GS_MODEL is not set (the task needs `model:` in the workflow)")
     started = time.monotonic()
-    detector = Detector(model, threads=p.get("threads", 0))
+    detector = Detector(model, threads=p.get("threads", 0), spin=bool(p.get("spin", False)))
     load_seconds = time.monotonic() - started
     threshold = float(p.get("scoreThreshold", 0.45))
     service, publisher, messages, source = gs_task.connect_stage()

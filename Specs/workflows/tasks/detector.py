@@ -10,12 +10,16 @@ import numpy as np  # noqa: E402
 
 
 class Detector:
-    def __init__(self, model_path, threads=0, classes=(1,)):
+    def __init__(self, model_path, threads=0, classes=(1,), spin=True):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = int(threads)
+        if not spin:
+            # onnxruntime's worker threads busy-wait between runs by default; in a pipeline of
+            # processes on few cores that steals the CPU the other stages need.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
         entry = self.session.get_inputs()[0]
         self.input_name = entry.name

@@ -52,6 +52,8 @@ def measure_if_asked():
     directory = os.environ.get("GS_MEASURE")
     if not directory:
         return
+    # Tell the agent at once that this program measures (one that does not is given 30 s).
+    open(os.path.join(directory, "accepted"), "w").close()
     import resource
 
     import numpy as np

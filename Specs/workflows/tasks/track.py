@@ -4,6 +4,9 @@ params:
   iou           the lowest IoU between a track's predicted box and a detection to match (0.3)
   maxAgeFrames  frames a track coasts without a match before it ends (15)
   minHits       matched frames before a track is confirmed and reported (2)
+  newTrackScore the lowest detection score that starts a track (0: any the detect task
+                keeps); weaker detections only continue tracks (set the detect task's
+                scoreThreshold lower than this)
 """
 
 import sys
@@ -18,7 +21,8 @@ from tracker import Tracker  # noqa: E402
 
 def main():
     p = gs_task.params()
-    tracker = Tracker(float(p.get("iou", 0.3)), int(p.get("maxAgeFrames", 15)), int(p.get("minHits", 2)))
+    tracker = Tracker(float(p.get("iou", 0.3)), int(p.get("maxAgeFrames", 15)), int(p.get("minHits", 2)),
+                      new_track_score=float(p.get("newTrackScore", 0.0)))
     service, publisher, messages, source = gs_task.connect_stage()
     totals = {"entered": 0, "exited": 0}
     service.status = lambda: {"activeTracks": len(tracker.tracks), "nextId": tracker.next_id, **totals}

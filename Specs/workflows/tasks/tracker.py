@@ -4,7 +4,10 @@ Each track predicts where its box goes (constant velocity, smoothed by an alpha-
 filter: a Kalman filter with fixed gains), detections are matched to predictions greedily by
 IoU, unmatched detections start tentative tracks, a track is confirmed after `min_hits`
 matched frames and ends after `max_age` frames without a match (it coasts on its prediction
-meanwhile, which carries it through short occlusions with the same ID). Pure Python.
+meanwhile, which carries it through short occlusions with the same ID). Only detections
+scoring `new_track_score` or more start tracks, while an existing track also matches weaker
+ones (ByteTrack's two thresholds): a person whose score wavers around the threshold stays
+one track instead of flickering in and out of the counts. Pure Python.
 """
 
 import sys
@@ -65,8 +68,9 @@ class Track:
 
 
 class Tracker:
-    def __init__(self, iou_threshold=0.3, max_age=15, min_hits=2, alpha=0.6, beta=0.2):
+    def __init__(self, iou_threshold=0.3, max_age=15, min_hits=2, alpha=0.6, beta=0.2, new_track_score=0.0):
         self.iou_threshold = iou_threshold
+        self.new_track_score = new_track_score
         self.max_age = max_age
         self.min_hits = min_hits
         self.alpha, self.beta = alpha, beta
@@ -106,7 +110,7 @@ class Tracker:
                 events.append({"type": "enter", "track": track.id, "t": t})
             survivors.append(track)
         for di, detection in enumerate(detections):
-            if di in matched_detections:
+            if di in matched_detections or detection[4] < self.new_track_score:
                 continue
             track = Track(self.next_id, detection[:4], detection[4], t, self.alpha, self.beta)
             self.next_id += 1

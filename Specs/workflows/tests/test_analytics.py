@@ -89,6 +89,13 @@ class ZoneTests(unittest.TestCase):
         self.assertEqual(counts, [0, 0, 1, 1, 1, 1, 1, 0, 0])
         self.assertEqual([(e["type"], e["frame"]) for e in events], [("enter", 2), ("exit", 7)])
 
+    def test_feet_wobbling_on_the_edge_do_not_flap_in_and_out(self):
+        analyzer = Analyzer({"zones": [self.SQUARE]})  # hysteresis 6 px
+        xs = [130, 110, 97, 103, 96, 104, 98, 90, 97, 104, 99, 112, 130]
+        events = run(analyzer, [[track(1, x, 50)] for x in xs])
+        # In once it is 6 px inside (x=90), out once 6 px outside (x=112): one entry, one exit.
+        self.assertEqual([(e["type"], e["frame"]) for e in events], [("enter", 7), ("exit", 11)])
+
     def test_a_track_coasting_through_an_occlusion_stays_in_the_zone(self):
         analyzer = Analyzer({"zones": [self.SQUARE]})
         frames = [[track(1, 50, 50)], [track(1, 50, 50, visible=False)], [track(1, 50, 50)]]

@@ -97,6 +97,21 @@ class TrackerTests(unittest.TestCase):
         tracks, events = tracker.update([], 0.1)
         self.assertEqual((tracks, events, tracker.tracks), ([], [], []))
 
+    def test_weak_detections_keep_a_track_but_never_start_one(self):
+        tracker = Tracker(new_track_score=0.45)
+        # A person whose score wavers under the threshold stays one confirmed track.
+        scores = [0.6, 0.5, 0.44, 0.41, 0.47, 0.38, 0.52]
+        visible = []
+        for i, score in enumerate(scores):
+            tracks, _ = tracker.update([box_at(100 + 3 * i, 200) + [score]], i * 0.1)
+            visible.append([t["id"] for t in tracks if t["visible"]])
+        self.assertEqual(visible, [[], [1], [1], [1], [1], [1], [1]])
+        # A weak detection alone starts nothing.
+        tracker = Tracker(new_track_score=0.45)
+        for i in range(5):
+            tracks, _ = tracker.update([box_at(400, 300) + [0.4]], i * 0.1)
+        self.assertEqual((tracks, tracker.tracks), ([], []))
+
     def test_exit_after_max_age(self):
         tracker = Tracker(max_age=3)
         for i in range(3):
