@@ -48,8 +48,10 @@ demo: build models
 	$(GSCTL) apply Specs --only crowd-density-demo --sign $(DEMO)/keys/demo.key --allow-dirty
 	@echo "== gsctl status"
 	$(GSCTL) status Specs --host local-1
-	@echo "== the workflow's serve task answers on http://127.0.0.1:8080/status"
-	@python3 -c 'import json, urllib.request; print(json.dumps(json.load(urllib.request.urlopen("http://127.0.0.1:8080/status", timeout=5))))'
+	@echo "== gsctl status --models (what precision: auto measured on the host and chose)"
+	$(GSCTL) status Specs --host local-1 --models
+	@echo "== the crowd service answers on http://127.0.0.1:8080/status (counts from vtest.avi)"
+	@python3 scripts/show-crowd-status.py http://127.0.0.1:8080/status
 
 lint: build
 	$(SWIFT) format lint --strict --recursive Sources Tests

@@ -107,10 +107,11 @@ import Testing
 
     @Test func nodesShowModelAndThePrecisionsItShipsAt() {
         let html = HTMLPlanRenderer.render(HTMLTestPlans.examples())
-        // crowd-density runs int8-mixed on the demo hosts and fp16 in the field.
+        // crowd-density is `auto` on the demo host (its candidates include the field's fp16).
         #expect(
             html.contains(
-                "person-detector<tspan class=\"sep\"> · </tspan><tspan class=\"prec\">fp16|int8-mixed</tspan>"))
+                "person-detector<tspan class=\"sep\"> · </tspan><tspan class=\"prec\">auto(fp16|fp32|int8-mixed)</tspan>"
+            ))
         // vehicle-analysis is `auto`: the candidates its steps build.
         #expect(html.contains("<tspan class=\"prec\">auto(fp16|fp32|int8-mixed)</tspan>"))
         // ocr-service: fp32 on the Pi, auto (all three candidates, calibrated on text lines)
