@@ -28,6 +28,25 @@ public final class AgentClient: @unchecked Sendable {
         }
     }
 
+    /// The agent's answer to `hello` (protocol, version, hostname, root, trusted keys) when
+    /// the conversation was opened with `connect`.
+    public private(set) var hello: JSONValue = .null
+
+    /// Starts the agent and greets it with this controller's protocol version, which is how
+    /// every conversation begins; the answer is kept in `hello`.
+    public static func connect(
+        transport: any Transport, timeout: Double = 30, environment: [String: String] = [:]
+    ) throws(GSError) -> AgentClient {
+        let client = try AgentClient(transport: transport, timeout: timeout, environment: environment)
+        do throws(GSError) {
+            client.hello = try client.call("hello", ["protocol": .int(AgentWire.version)])
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
+    }
+
     /// A request; returns the reply's members. Throws with the agent's own message when it
     /// answered `ok: false`, or says that the host stopped answering.
     @discardableResult

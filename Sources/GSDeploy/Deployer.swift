@@ -156,9 +156,9 @@ public enum Deployer {
         guard let release = desired.desired(for: deployment, host: host) else { return Precheck() }
         let started = ChildProcess.now()
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            let client = try AgentClient.connect(
+                transport: try inventory.transport(host), environment: options.environment)
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
             let failed = check["state"]?["failed"]?[release.manifestDigest]?.stringValue
             guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true else {
@@ -180,9 +180,9 @@ public enum Deployer {
         var result = HostResult(host: host, deployment: "(prune)", status: .unreachable, to: "")
         let started = ChildProcess.now()
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            let client = try AgentClient.connect(
+                transport: try inventory.transport(host), environment: options.environment)
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             let active = try client.call("state")["state"]?["active"]?["name"]?.stringValue
             result.from = active
             if active == nil {
@@ -215,9 +215,9 @@ public enum Deployer {
         var result = HostResult(host: host, deployment: deployment, status: .unreachable, to: to ?? "previous")
         let started = ChildProcess.now()
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(host), environment: options.environment)
+            let client = try AgentClient.connect(
+                transport: try inventory.transport(host), environment: options.environment)
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             try client.call(
                 "lease", ["owner": .string(options.owner), "ttl": 60, "wait": .double(options.leaseWait)],
                 timeout: options.leaseWait + 30)

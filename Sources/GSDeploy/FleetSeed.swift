@@ -50,9 +50,8 @@ public struct FleetSeed: Sendable {
     func fetch(_ host: String, step: BuildStep, key: String, cache: BuildCache) throws(GSError) -> Bool {
         let keys = try (trust[host] ?? []).map { path throws(GSError) in try Ed25519PublicKey.load(path: path) }
         guard !keys.isEmpty else { return false }
-        let client = try AgentClient(transport: try inventory.transport(host), timeout: 10)
+        let client = try AgentClient.connect(transport: try inventory.transport(host), timeout: 10)
         defer { client.close() }
-        try client.call("hello", ["protocol": .int(AgentWire.version)])
         let active = try client.call("state")["state"]?["active"]
         guard active?["buildKeys"]?.objectValue?.values.contains(.string(key)) == true else { return false }
         let reply = try client.call("manifest")

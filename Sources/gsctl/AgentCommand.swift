@@ -82,9 +82,9 @@ enum AgentCommand {
                         to: FileSystem.join(FileSystem.join(transport.root, "trust"), key.fingerprint + ".pub"),
                         mode: 0o644)
                 }
-                let client = try AgentClient(transport: transport)
+                let client = try AgentClient.connect(transport: transport)
                 defer { client.close() }
-                let hello = try client.call("hello", ["protocol": .int(AgentWire.version)])
+                let hello = client.hello
                 let trusted = hello["trust"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 Terminal.write(
                     "\(host): agent \(hello["version"]?.stringValue ?? "?") at \(transport.agentBinary); "
@@ -174,9 +174,9 @@ enum DeviceCommand {
             return .failure
         }
         _ = try DeployContext.hosts([name], specs: report.specs)
-        let client = try AgentClient(transport: try DeployContext.inventory(report.specs, paths: paths).transport(name))
+        let client = try AgentClient.connect(
+            transport: try DeployContext.inventory(report.specs, paths: paths).transport(name))
         defer { client.close() }
-        try client.call("hello", ["protocol": .int(AgentWire.version)])
         if action == "bench" { return try bench(name, client: client) }
         let reply = try client.call("probe", timeout: 60)
         let facts = reply["facts"] ?? .null

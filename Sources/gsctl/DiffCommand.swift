@@ -69,9 +69,8 @@ enum DiffCommand {
     static func removal(_ host: String, inventory: Inventory) -> JSONValue {
         var entry: [String: JSONValue] = ["host": .string(host), "deployment": "(prune)"]
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(host))
+            let client = try AgentClient.connect(transport: try inventory.transport(host))
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             let active = try client.call("state")["state"]?["active"]?["name"]?.stringValue
             entry["action"] = active == nil ? "nothing" : "remove"
             entry["from"] = .optional(active)
@@ -88,9 +87,8 @@ enum DiffCommand {
             "host": .string(host), "deployment": .string(release.deployment), "to": .string(release.releaseName),
         ]
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(host))
+            let client = try AgentClient.connect(transport: try inventory.transport(host))
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
             let drift = check["drift"]?.arrayValue ?? []
             let digests = Array(Set(release.manifest.files.map(\.sha256)))

@@ -24,9 +24,9 @@ enum HistoryCommand {
         let report = Linter.lint(paths: paths)
         guard try Output.refuseErrors(report, doing: "reading history") else { return .failure }
         _ = try DeployContext.hosts([host], specs: report.specs)
-        let client = try AgentClient(transport: try DeployContext.inventory(report.specs, paths: paths).transport(host))
+        let client = try AgentClient.connect(
+            transport: try DeployContext.inventory(report.specs, paths: paths).transport(host))
         defer { client.close() }
-        try client.call("hello", ["protocol": .int(AgentWire.version)])
         let state = try client.call("state")["state"] ?? .null
         let history = state["history"]?.arrayValue ?? []
         if arguments.value("format") == "json" {

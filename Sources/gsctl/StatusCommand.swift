@@ -59,9 +59,8 @@ enum StatusCommand {
     static func query(_ name: String, inventory: Inventory, head: String?) -> JSONValue {
         var entry: [String: JSONValue] = ["host": .string(name)]
         do throws(GSError) {
-            let client = try AgentClient(transport: try inventory.transport(name))
+            let client = try AgentClient.connect(transport: try inventory.transport(name))
             defer { client.close() }
-            try client.call("hello", ["protocol": .int(AgentWire.version)])
             let status = try client.call("status")
             for key in ["current", "drift", "state", "facts", "workflow", "lease", "models"] {
                 entry[key] = status[key] ?? .null
