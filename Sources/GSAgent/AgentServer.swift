@@ -192,6 +192,15 @@ public final class AgentServer {
             return ["retired": .string(active.name)]
         case "status":
             return try status()
+        case "start":
+            // The active release is intact but its workflow is not running (the host rebooted,
+            // or `gsctl agent stop`): start it and wait for its probes, as an activation would.
+            try requireLease(for: Self.activationLeaseSeconds)
+            guard layout.currentRelease() != nil else { throw GSError("no active release to start") }
+            let wasRunning = runner.isRunning(layout)
+            if !wasRunning { try runner.start(layout) }
+            let problems = runner.waitHealthy(layout, timeout: request["timeout"]?.doubleValue ?? 60)
+            return ["started": .bool(!wasRunning), "problems": .strings(problems)]
         case "bench":
             try requireLease(for: Self.activationLeaseSeconds)
             return try bench(request)
@@ -229,7 +238,10 @@ public final class AgentServer {
             }
             active = record.manifestDigest == request["manifest"]?.stringValue
         }
-        return ["active": .bool(active), "current": .optional(current), "drift": .array(drift), "state": state.json]
+        return [
+            "active": .bool(active), "current": .optional(current), "drift": .array(drift), "state": state.json,
+            "workflowRunning": .bool(runner.isRunning(layout)),
+        ]
     }
 
     /// Checks the signature and manifest before any file is sent, then lists what to send.

@@ -17,6 +17,10 @@ public struct SupervisorRunner: WorkflowRunner {
         try Supervisor.stop(root: layout.root)
     }
 
+    public func isRunning(_ layout: HostLayout) -> Bool {
+        layout.currentRelease() == nil || Supervisor.isRunning(root: layout.root)
+    }
+
     public func start(_ layout: HostLayout) throws(GSError) {
         guard layout.currentRelease() != nil else { return }
         try Supervisor.start(root: layout.root, executable: executable)

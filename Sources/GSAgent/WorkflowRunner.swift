@@ -9,6 +9,13 @@ public protocol WorkflowRunner: Sendable {
     /// Waits up to `timeout` seconds for every service to be ready and every job to have
     /// succeeded; returns the problems (empty: healthy).
     func waitHealthy(_ layout: HostLayout, timeout: Double) -> [String]
+    /// Whether the workflow of the active release is being run (a host that rebooted, or
+    /// whose supervisor was stopped, is active but not running).
+    func isRunning(_ layout: HostLayout) -> Bool
+}
+
+extension WorkflowRunner {
+    public func isRunning(_ layout: HostLayout) -> Bool { true }
 }
 
 /// For releases without a workflow to run (model-only bundles) and for tests of the

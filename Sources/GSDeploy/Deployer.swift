@@ -161,7 +161,9 @@ public enum Deployer {
             defer { client.close() }
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
             let failed = check["state"]?["failed"]?[release.manifestDigest]?.stringValue
-            guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true else {
+            guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true,
+                check["workflowRunning"]?.boolValue != false
+            else {
                 return Precheck(failedBefore: failed)
             }
             return Precheck(

@@ -71,6 +71,26 @@ public struct HostConvergence: Sendable {
             let drift = check["drift"]?.arrayValue ?? []
             if check["active"]?.boolValue == true, drift.isEmpty {
                 result.status = .unchanged
+                if check["workflowRunning"]?.boolValue == false {
+                    // Converged means running: an intact release whose workflow is stopped is not.
+                    result.status = .repaired
+                    result.message = "its workflow was not running"
+                    if dryRun {
+                        result.status = .pending
+                        return result
+                    }
+                    onStep("starting the stopped workflow")
+                    let started = try client.call("start", timeout: 180)
+                    let problems = started["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    if problems.isEmpty {
+                        result.message = "its workflow was not running: started it"
+                    } else {
+                        result.status = .refused
+                        result.message =
+                            "its workflow was not running; started, it is not healthy: "
+                            + problems.joined(separator: "; ")
+                    }
+                }
                 return result
             }
             defer { result.bytesSent = client.bytesSent }

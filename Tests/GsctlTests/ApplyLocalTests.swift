@@ -445,6 +445,24 @@ struct DeployRepo {
         #expect(status.out.contains("classify: ready"), "\(status.out)")
     }
 
+    /// A host whose release is intact but whose workflow was stopped (a reboot, `gsctl agent
+    /// stop`) is not converged: the next apply starts it and waits for it, instead of a no-op.
+    @Test func aStoppedWorkflowIsStartedByTheNextApply() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        let first = try repo.apply()
+        #expect(first.status == 0, "\(first.out)\(first.err)")
+        #expect(try gsctl(["agent", "stop", "--root", repo.host(1)], cwd: repo.path).status == 0)
+        try? FileManager.default.removeItem(atPath: repo.host(1) + "/data/classify/model")
+        let again = try repo.apply()
+        #expect(again.status == 0, "\(again.out)\(again.err)")
+        #expect(DeployRepo.results(again)["box1"] == "repaired", "\(again.out)")
+        #expect(again.out.contains("its workflow was not running: started it"), "\(again.out)")
+        #expect(FileManager.default.fileExists(atPath: repo.host(1) + "/data/classify/model"))
+        let third = try repo.apply()
+        #expect(DeployRepo.results(third)["box1"] == "unchanged", "\(third.out)")
+    }
+
     /// `precision: auto`: the host measures fp32 and fp16 with the task's own onnxruntime
     /// (GS_MEASURE), the task runs the variant it chose, `status --models` prints the table
     /// and `device bench` measures again.
