@@ -32,6 +32,25 @@ public struct HostConvergence: Sendable {
         return result
     }
 
+    /// Converged means running: an intact active release whose workflow is stopped (the host
+    /// rebooted, `gsctl agent stop`) gets it started, and the probes waited for.
+    func startIfStopped(_ check: JSONValue, client: AgentClient, result: inout HostResult) throws(GSError) {
+        guard check["workflowRunning"]?.boolValue == false else { return }
+        result.status = dryRun ? .pending : .repaired
+        result.message = "its workflow was not running"
+        if dryRun { return }
+        onStep("starting the stopped workflow")
+        let started = try client.call("start", timeout: 180)
+        let problems = started["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if problems.isEmpty {
+            result.message = "its workflow was not running: started it"
+        } else {
+            result.status = .refused
+            result.message =
+                "its workflow was not running; started, it is not healthy: " + problems.joined(separator: "; ")
+        }
+    }
+
     func steps(_ desired: DesiredRelease) -> HostResult {
         var result = HostResult(
             host: transport.hostName, deployment: desired.deployment, status: .unreachable, to: desired.releaseName)
@@ -71,26 +90,7 @@ public struct HostConvergence: Sendable {
             let drift = check["drift"]?.arrayValue ?? []
             if check["active"]?.boolValue == true, drift.isEmpty {
                 result.status = .unchanged
-                if check["workflowRunning"]?.boolValue == false {
-                    // Converged means running: an intact release whose workflow is stopped is not.
-                    result.status = .repaired
-                    result.message = "its workflow was not running"
-                    if dryRun {
-                        result.status = .pending
-                        return result
-                    }
-                    onStep("starting the stopped workflow")
-                    let started = try client.call("start", timeout: 180)
-                    let problems = started["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                    if problems.isEmpty {
-                        result.message = "its workflow was not running: started it"
-                    } else {
-                        result.status = .refused
-                        result.message =
-                            "its workflow was not running; started, it is not healthy: "
-                            + problems.joined(separator: "; ")
-                    }
-                }
+                try startIfStopped(check, client: client, result: &result)
                 return result
             }
             defer { result.bytesSent = client.bytesSent }
@@ -114,6 +114,7 @@ public struct HostConvergence: Sendable {
                 result.status = .unchanged
                 result.to = result.from ?? result.to
                 result.message = "same content as the running release; revision recorded"
+                try startIfStopped(check, client: client, result: &result)
                 return result
             }
             if let hostRevision = state["active"]?["revision"]?.stringValue, let target = desired.revision,

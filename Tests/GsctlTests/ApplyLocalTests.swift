@@ -461,6 +461,13 @@ struct DeployRepo {
         #expect(FileManager.default.fileExists(atPath: repo.host(1) + "/data/classify/model"))
         let third = try repo.apply()
         #expect(DeployRepo.results(third)["box1"] == "unchanged", "\(third.out)")
+        // The same with a new commit that changes nothing the host runs (only provenance).
+        #expect(try gsctl(["agent", "stop", "--root", repo.host(1)], cwd: repo.path).status == 0)
+        try repo.write(task: "echo \"$GS_MODEL\" > \"$GS_DATA/model\"; exec sleep 600", hosts: 1, note: "a comment")
+        try repo.commit("a comment")
+        let fourth = try repo.apply()
+        #expect(DeployRepo.results(fourth)["box1"] == "repaired", "\(fourth.out)")
+        #expect(fourth.out.contains("its workflow was not running: started it"), "\(fourth.out)")
     }
 
     /// `precision: auto`: the host measures fp32 and fp16 with the task's own onnxruntime
