@@ -501,6 +501,11 @@ struct DeployRepo {
         let model = try String(contentsOfFile: repo.host(1) + "/data/classify/model", encoding: .utf8)
         #expect(model == release + "/models/direction/\(chosen)/model.onnx")
 
+        // The fleet's HTML view shows the table under the host, the chosen variant marked.
+        let html = try gsctl(["status", "Specs", "-f", "html"], cwd: repo.path)
+        #expect(html.out.contains("model direction: runs <b>\(chosen)</b>"), "\(html.out)")
+        #expect(html.out.contains("<tr class=chosen><td>\(chosen)<td>onnxruntime 1.20.1"), "\(html.out)")
+
         let bench = try gsctl(["device", "bench", "box1"], cwd: repo.path)
         #expect(bench.status == 0, "\(bench.out)\(bench.err)")
         #expect(bench.out.contains("box1 / direction"), "\(bench.out)")
