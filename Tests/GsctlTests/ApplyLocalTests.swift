@@ -18,6 +18,20 @@ struct DeployRepo {
     var specs: String { path + "/Specs" }
 
     static let model = CLI.root + "/Specs/models/ppocr_cls.onnx"
+
+    /// The Device every test repository's hosts are (an AVX2 x86 box with onnxruntime),
+    /// a YAML document ending in a newline.
+    static let gatewayDevice = """
+        apiVersion: gs.ai/v1
+        kind: Device
+        metadata: {name: gateway}
+        spec:
+          arch: x86_64
+          cpu: {features: [avx2, fma]}
+          runtimes:
+            - {name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32, fp16, int8], fast: [fp32]}
+
+        """
     static let lines = CLI.root + "/Specs/data/text-lines"
 
     /// `task` is the workflow task's shell command (default: a service that stays up).
@@ -65,15 +79,7 @@ struct DeployRepo {
         }
         let yaml = """
             # \(note)
-            apiVersion: gs.ai/v1
-            kind: Device
-            metadata: {name: gateway}
-            spec:
-              arch: x86_64
-              cpu: {features: [avx2, fma]}
-              runtimes:
-                - {name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32, fp16, int8], fast: [fp32]}
-            \(hostDocs)---
+            \(DeployRepo.gatewayDevice)\(hostDocs)---
             apiVersion: gs.ai/v1
             kind: Model
             metadata: {name: direction}

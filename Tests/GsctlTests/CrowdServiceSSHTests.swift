@@ -21,15 +21,7 @@ struct CrowdServiceSSHTests {
         let model = CLI.root + "/Specs/models/ssdlite_person.onnx"
         let data = CLI.root + "/Specs/data/vtest-frames"
         let yaml = """
-            apiVersion: gs.ai/v1
-            kind: Device
-            metadata: {name: gateway}
-            spec:
-              arch: x86_64
-              cpu: {features: [avx2, fma]}
-              runtimes:
-                - {name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32, fp16, int8], fast: [fp32]}
-            \(fleet.hostDocuments())---
+            \(DeployRepo.gatewayDevice)\(fleet.hostDocuments())---
             apiVersion: gs.ai/v1
             kind: Model
             metadata: {name: person-detector}

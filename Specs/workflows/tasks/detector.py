@@ -38,14 +38,16 @@ class Detector:
         rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
         return rgb[np.newaxis, ...]
 
+    OUTPUTS = ("detection_boxes", "detection_scores", "detection_classes", "num_detections")
+
+    def infer(self, tensor):
+        """The model's boxes, scores, classes and count (another runtime overrides only this)."""
+        return self.session.run([self.outputs[n] for n in self.OUTPUTS], {self.input_name: tensor})
+
     def detect(self, image_bgr, score_threshold=0.45):
         """Boxes as [x1, y1, x2, y2, score] in the frame's pixels, best first."""
         height, width = image_bgr.shape[:2]
-        tensor = self.preprocess(image_bgr)
-        boxes, scores, classes, count = self.session.run(
-            [self.outputs[n] for n in ("detection_boxes", "detection_scores", "detection_classes", "num_detections")],
-            {self.input_name: tensor},
-        )
+        boxes, scores, classes, count = self.infer(self.preprocess(image_bgr))
         found = []
         for i in range(int(count[0])):
             score = float(scores[0, i])

@@ -86,15 +86,7 @@ final class SSHFleet {
         let files = payload.map { "\n      files: [\($0)]" } ?? ""
         let probe = health.map { "\n      health: \($0)" } ?? ""
         let yaml = """
-            apiVersion: gs.ai/v1
-            kind: Device
-            metadata: {name: gateway}
-            spec:
-              arch: x86_64
-              cpu: {features: [avx2, fma]}
-              runtimes:
-                - {name: onnxruntime, version: "1.20.1", format: onnx, precisions: [fp32, fp16, int8], fast: [fp32]}
-            \(hostDocs)---
+            \(DeployRepo.gatewayDevice)\(hostDocs)---
             apiVersion: gs.ai/v1
             kind: Model
             metadata: {name: direction}
