@@ -40,38 +40,6 @@ import Testing
     }
 }
 
-@Suite(.serialized) struct QuantizeRealModelTests {
-    @Test func ssdlitePersonDetectorQuantizesAndStaysClose() throws {
-        guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {
-            Issue.record("ssdlite_person.onnx not found")
-            return
-        }
-        let model = try ModelFile.load(path)
-        let preprocessing = Preprocessing(width: 300, height: 300, layout: .nhwc, elementType: .uint8)
-        let calibration = try QuantizeFixtures.samples(
-            input: "image_tensor:0", preprocessing: preprocessing, count: 16, directory: "/tmp/vtest-frames")
-        let evaluation = try QuantizeFixtures.samples(
-            input: "image_tensor:0", preprocessing: preprocessing, count: 4, offset: 40, directory: "/tmp/vtest-frames")
-        let config = QuantizationConfig(format: .cpu(reduceRange: false), method: .minMax)
-        let float = try ONNXImport.executor(for: model)
-        let tensors = QDQQuantizer.tensorsToCalibrate(model, config: config)
-        let stats = try Calibrator(executor: float, tensors: tensors, method: config.method).run(calibration)
-        let result = try QDQQuantizer(config: config, statistics: stats).quantize(model)
-        print(
-            "ssdlite: \(result.quantizedTensors.count) activations, \(result.quantizedWeights.count) weights, \(result.quantizedNodes) nodes quantized"
-        )
-        let quantized = try ONNXImport.executor(for: result.model)
-        for sample in evaluation {
-            let a = try float.run(sample)
-            let b = try quantized.run(sample)
-            print(
-                "scores float \(Array(a["detection_scores:0"]!.floatValues.prefix(5))) int8 \(Array(b["detection_scores:0"]!.floatValues.prefix(5)))"
-            )
-        }
-        try ModelFile.save(result.model, to: "/tmp/ssd_int8.onnx")
-    }
-}
-
 @Suite(.serialized) struct AccuracyFallbackTests {
     @Test func int8MixedMeetsTheToleranceOnThePersonDetector() throws {
         guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {

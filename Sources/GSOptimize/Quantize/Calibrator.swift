@@ -24,6 +24,15 @@ public struct TensorStatistics: Sendable {
     public var histogram: [Double] = []
     public var histogramLow: Float = 0
     public var histogramHigh: Float = 0
+    /// Sum of values per channel (axis 1 of a 4-D tensor) and the values summed per
+    /// channel: the channel means bias correction needs.
+    public var channelSums: [Double] = []
+    public var valuesPerChannel: Double = 0
+
+    /// Mean per channel over everything calibration saw; empty when not 4-D.
+    public var channelMeans: [Double] {
+        valuesPerChannel > 0 ? channelSums.map { $0 / valuesPerChannel } : []
+    }
 
     /// The range to quantize with.
     public func range(_ method: CalibrationMethod) -> (low: Float, high: Float) {
@@ -76,17 +85,20 @@ public struct Calibrator {
 
     public func run(_ samples: [[String: Tensor]]) throws -> [String: TensorStatistics] {
         var statistics: [String: TensorStatistics] = [:]
+        func record(_ name: String, _ tensor: Tensor) {
+            guard tensors.contains(name), tensor.isFloatStorage else { return }
+            var stats = statistics[name] ?? TensorStatistics()
+            let (low, high) = Self.extremes(tensor)
+            stats.minimum = min(stats.minimum, low)
+            stats.maximum = max(stats.maximum, high)
+            Self.accumulateChannelSums(tensor, into: &stats)
+            statistics[name] = stats
+        }
         for sample in samples {
-            _ = try executor.run(
-                sample, fetch: [],
-                observe: { name, tensor in
-                    guard tensors.contains(name), tensor.isFloatStorage else { return }
-                    var stats = statistics[name] ?? TensorStatistics()
-                    let (low, high) = Self.extremes(tensor)
-                    stats.minimum = min(stats.minimum, low)
-                    stats.maximum = max(stats.maximum, high)
-                    statistics[name] = stats
-                })
+            // Graph inputs read directly by a quantized node (a classifier's first Conv)
+            // are measured too: the executor reports only what nodes compute.
+            for (name, tensor) in sample { record(name, tensor) }
+            _ = try executor.run(sample, fetch: [], observe: record)
         }
         guard method != .minMax else { return statistics }
         let absolute = method == .entropy
@@ -97,14 +109,14 @@ public struct Calibrator {
             updated.histogramHigh = absolute ? max(abs(stats.minimum), abs(stats.maximum)) : stats.maximum
             statistics[name] = updated
         }
+        func histogram(_ name: String, _ tensor: Tensor) {
+            guard var stats = statistics[name], tensor.isFloatStorage else { return }
+            Self.accumulate(tensor, into: &stats, absolute: absolute)
+            statistics[name] = stats
+        }
         for sample in samples {
-            _ = try executor.run(
-                sample, fetch: [],
-                observe: { name, tensor in
-                    guard var stats = statistics[name], tensor.isFloatStorage else { return }
-                    Self.accumulate(tensor, into: &stats, absolute: absolute)
-                    statistics[name] = stats
-                })
+            for (name, tensor) in sample { histogram(name, tensor) }
+            _ = try executor.run(sample, fetch: [], observe: histogram)
         }
         return statistics
     }
@@ -126,6 +138,27 @@ public struct Calibrator {
             }
         }
         return (low, high)
+    }
+
+    /// Adds a 4-D (NCHW) tensor's per-channel sums; other ranks are skipped.
+    static func accumulateChannelSums(_ tensor: Tensor, into stats: inout TensorStatistics) {
+        guard tensor.rank == 4, case .float(let values) = tensor.storage else { return }
+        let (batch, channels) = (tensor.shape[0], tensor.shape[1])
+        let inner = tensor.shape[2] * tensor.shape[3]
+        guard channels > 0, inner > 0 else { return }
+        if stats.channelSums.isEmpty { stats.channelSums = [Double](repeating: 0, count: channels) }
+        guard stats.channelSums.count == channels else { return }
+        values.withUnsafeBufferPointer { buffer in
+            for image in 0..<batch {
+                for channel in 0..<channels {
+                    let start = (image * channels + channel) * inner
+                    var sum: Float = 0
+                    for value in buffer[start..<(start + inner)] where value.isFinite { sum += value }
+                    stats.channelSums[channel] += Double(sum)
+                }
+            }
+        }
+        stats.valuesPerChannel += Double(batch * inner)
     }
 
     static func accumulate(_ tensor: Tensor, into stats: inout TensorStatistics, absolute: Bool) {

@@ -68,7 +68,13 @@ struct QDQEditor {
 
     /// The weight stored as int8 (per channel along `axis`, or per tensor when nil) with a
     /// DequantizeLinear after it; returns the DQ output and the scales used.
-    mutating func addWeightDQ(_ weight: String, values: [Float], shape: [Int], axis: Int?, type: QuantizedType) throws
+    ///
+    /// `minimumScales` (per channel) raise a scale where a tiny one would push the bias
+    /// out of int32 (see `QDQQuantizer.minimumWeightScales`).
+    mutating func addWeightDQ(
+        _ weight: String, values: [Float], shape: [Int], axis: Int?, type: QuantizedType,
+        minimumScales: [Float]? = nil
+    ) throws
         -> (output: String, scales: [Float])
     {
         let channels = axis.map { shape.indices.contains($0) ? shape[$0] : 1 } ?? 1
@@ -79,7 +85,12 @@ struct QDQEditor {
             ranges[channel].low = min(ranges[channel].low, value)
             ranges[channel].high = max(ranges[channel].high, value)
         }
-        let parameters = ranges.map { RangeQuantizer.parameters(low: $0.low, high: $0.high, type: type) }
+        var parameters = ranges.map { RangeQuantizer.parameters(low: $0.low, high: $0.high, type: type) }
+        if let minimumScales, minimumScales.count == channels, type.isSymmetric {
+            for channel in 0..<channels where parameters[channel].scale < minimumScales[channel] {
+                parameters[channel].scale = minimumScales[channel]
+            }
+        }
         var quantized = [Int8](repeating: 0, count: values.count)
         for (index, value) in values.enumerated() {
             let channel = axis == nil ? 0 : (index / inner) % channels

@@ -83,9 +83,14 @@ public struct QDQQuantizer {
             } else {
                 guard let tensor = editor.initializer(item.weight) else { continue }
                 let values = try tensor.floats()
+                let axis = config.perChannel ? item.axis : nil
+                let channels = axis.map { tensor.shape.indices.contains($0) ? tensor.shape[$0] : 1 } ?? 1
+                let biasValues = item.bias.flatMap { editor.initializer($0) }.flatMap { try? $0.floats() }
+                let inputScale = item.activationInput.flatMap { activationParameters[$0]?.scale }
                 dequantized = try editor.addWeightDQ(
-                    item.weight, values: values, shape: tensor.shape, axis: config.perChannel ? item.axis : nil,
-                    type: config.format.weightType)
+                    item.weight, values: values, shape: tensor.shape, axis: axis, type: config.format.weightType,
+                    minimumScales: Self.minimumWeightScales(
+                        bias: biasValues, inputScale: inputScale, channels: channels))
                 weightDequantized[item.weight] = dequantized
             }
             editor.replaceInput(node: item.node, position: item.position, with: dequantized.output)
@@ -93,11 +98,21 @@ public struct QDQQuantizer {
             // Bias: int32 with scale = input scale x weight scale (per channel).
             if let bias = item.bias, let input = item.activationInput,
                 let inputParameters = activationParameters[input],
-                let biasTensor = editor.initializer(bias), let biasValues = try? biasTensor.floats(),
-                let biasOutput = editor.addBiasDQ(
-                    bias, values: biasValues, inputScale: inputParameters.scale, weightScales: dequantized.scales,
-                    perChannel: config.perChannel, forNode: item.node)
+                let biasTensor = editor.initializer(bias), var biasValues = try? biasTensor.floats()
             {
+                if config.biasCorrection, item.opType == "Conv", let means = statistics[input]?.channelMeans,
+                    let weightTensor = editor.initializer(item.weight), let weightValues = try? weightTensor.floats(),
+                    let corrected = BiasCorrection.corrected(
+                        bias: biasValues, weights: weightValues, shape: weightTensor.shape, group: item.group,
+                        scales: dequantized.scales, type: config.format.weightType, inputMeans: means)
+                {
+                    biasValues = corrected
+                }
+                guard
+                    let biasOutput = editor.addBiasDQ(
+                        bias, values: biasValues, inputScale: inputParameters.scale, weightScales: dequantized.scales,
+                        perChannel: config.perChannel, forNode: item.node)
+                else { continue }
                 editor.replaceInput(node: item.node, position: 2, with: biasOutput)
             }
         }
@@ -118,6 +133,26 @@ public struct QDQQuantizer {
     }
 }
 
+extension QDQQuantizer {
+    /// Per-channel weight scales below which the int32 bias (scale = input scale x weight
+    /// scale) would overflow. Channels that training left dead have weights near 1e-8:
+    /// their own range gives a scale so small that any bias overflows, the bias stays
+    /// float, and onnxruntime then runs the whole Conv in float (MobileNetV2's first two
+    /// convolutions: 2.2 ms of SSDLite's 8.7). Raising such a channel's scale, as
+    /// onnxruntime's quantizer does, rounds its weights to zero: they were already noise.
+    static func minimumWeightScales(bias: [Float]?, inputScale: Float?, channels: Int) -> [Float]? {
+        guard let bias, let inputScale, inputScale > 0, !bias.isEmpty else { return nil }
+        // Half of int32's range: headroom for the accumulated products next to the bias.
+        let limit = Double(Int32.max) / 2
+        return (0..<channels).map { channel in
+            // One scale for the whole tensor must fit its largest bias.
+            let value =
+                bias.count == channels ? abs(Double(bias[channel])) : Double(bias.map { abs($0) }.max() ?? 0)
+            return Float(value / (Double(inputScale) * limit))
+        }
+    }
+}
+
 /// Which tensors and weights a quantization touches, decided from the graph alone.
 struct QuantizationPlan {
     struct Weight {
@@ -127,6 +162,8 @@ struct QuantizationPlan {
         let axis: Int
         let bias: String?
         let activationInput: String?
+        let opType: String
+        let group: Int
     }
 
     /// Activation tensor -> the quantized nodes that will read its DQ output.
@@ -138,6 +175,9 @@ struct QuantizationPlan {
     var quantizedNodes: Set<String> = []
     /// Outputs of Sigmoid and Softmax, whose range is known to be [0, 1].
     var probabilities: Set<String> = []
+    /// The output each quantized computing node (or the activation absorbed into it)
+    /// produces: the tensor whose QuantizeLinear lets a runtime fuse the node.
+    var fusedOutputs: [String] = []
 
     init(_ graph: GraphProto, config: QuantizationConfig) {
         let initializers = Set(graph.initializer.map(\.name))
@@ -183,7 +223,8 @@ struct QuantizationPlan {
                     weights.append(
                         Weight(
                             node: nodeName, weight: weight, position: weightPosition, axis: effectiveAxis,
-                            bias: isBias && node.opType != "MatMul" ? biasName : nil, activationInput: data))
+                            bias: isBias && node.opType != "MatMul" ? biasName : nil, activationInput: data,
+                            opType: node.opType, group: Int(node.attribute("group")?.i ?? 1)))
                     add(data, reader: nodeName)
                     quantizedNodes.insert(nodeName)
                 } else if node.opType == "MatMul", isFloatActivation(data), isFloatActivation(weight) {
@@ -228,6 +269,7 @@ struct QuantizationPlan {
                     || QuantizableOps.computing.contains(node.opType),
                 let output = node.output.first, !output.isEmpty, !outputs.contains(output)
             else { continue }
+            var fused = output
             let readers = consumers[output] ?? []
             if readers.count == 1, QuantizableOps.absorbed.contains(graph.node[readers[0]].opType),
                 config.format != .tensorRT, let activated = graph.node[readers[0]].output.first,
@@ -239,8 +281,10 @@ struct QuantizationPlan {
                         add(activated, reader: name(graph.node[reader], reader))
                     }
                     quantizedNodes.insert(follower)
+                    fused = activated
                 }
             }
+            fusedOutputs.append(fused)
         }
         // Consumers listed for outputs must be nodes that are themselves quantized, or
         // pass-through nodes that will be: drop readers that stay float.
@@ -249,7 +293,19 @@ struct QuantizationPlan {
             if activations[tensor]?.isEmpty ?? true { activations[tensor] = nil }
         }
         activationOrder = activationOrder.filter { activations[$0] != nil }
-        _ = outputs
+        // onnxruntime and OpenVINO run a Conv, Gemm or Add in integers only when a
+        // QuantizeLinear follows it: without one they dequantize the weights and compute in
+        // float, slower than the float model (SSDLite's box and class heads, whose readers
+        // are float post-processing, cost 2.8 ms of 11). Their outputs are quantized too,
+        // read back through DequantizeLinear by every (float) reader, as onnxruntime's own
+        // quantizer does. TensorRT fuses DequantizeLinear -> Conv with a float output.
+        guard config.format != .tensorRT else { return }
+        for tensor in fusedOutputs where activations[tensor] == nil {
+            let readers = (consumers[tensor] ?? []).map { name(graph.node[$0], $0) }
+            guard !readers.isEmpty else { continue }
+            activations[tensor] = readers
+            activationOrder.append(tensor)
+        }
     }
 
     /// Whether `value` reaches a computing op (through pass-through ops) that is not kept

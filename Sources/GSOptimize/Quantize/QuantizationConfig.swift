@@ -40,15 +40,19 @@ public struct QuantizationConfig: Sendable, Hashable {
     public var perChannel: Bool
     /// Nodes kept in float (the accuracy-aware fallback's choice).
     public var excludedNodes: Set<String>
+    /// Fold the mean shift that int8 weights cause into each Conv's bias (see
+    /// `BiasCorrection`).
+    public var biasCorrection: Bool
 
     public init(
         format: QDQFormat = .cpu(reduceRange: false), method: CalibrationMethod = .minMax, perChannel: Bool = true,
-        excludedNodes: Set<String> = []
+        excludedNodes: Set<String> = [], biasCorrection: Bool = true
     ) {
         self.format = format
         self.method = method
         self.perChannel = perChannel
         self.excludedNodes = excludedNodes
+        self.biasCorrection = biasCorrection
     }
 }
 
