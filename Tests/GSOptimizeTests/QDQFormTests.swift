@@ -163,3 +163,25 @@ import Testing
         #expect(unfusable.isEmpty, "convolutions onnxruntime would run in float: \(unfusable)")
     }
 }
+
+/// Entropy calibration on a ReLU output: the spike of exact zeros must not buy a threshold
+/// that clips the values that matter.
+@Suite struct EntropyCalibrationTests {
+    @Test func aReluOutputKeepsMostOfItsRange() throws {
+        let model = Build.model(
+            [
+                NodeProto("Relu", inputs: ["x"], outputs: ["r"]),
+                NodeProto("Conv", inputs: ["r", "w"], outputs: ["y"], name: "conv"),
+            ],
+            inputs: [Build.value("x", [1, 4, 6, 6])], outputs: [Build.value("y", [1, 8, 6, 6])],
+            initializers: [Build.weight("w", [8, 4, 1, 1])])
+        // 40% of the values are negative (0 after the ReLU), the rest spread over [0, 6].
+        let samples = QDQFormTests.feeds(16, low: -4, high: 6)
+        let statistics = try Calibrator(
+            executor: ONNXImport.executor(for: model), tensors: ["r"], method: .entropy
+        ).run(samples)
+        let range = try #require(statistics["r"]).range(.entropy)
+        #expect(range.low == 0)
+        #expect(range.high > 4.5, "entropy threshold \(range.high) of a ReLU output spread over [0, 6]")
+    }
+}

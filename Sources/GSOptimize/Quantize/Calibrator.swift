@@ -62,7 +62,8 @@ public struct TensorStatistics: Sendable {
             return (min(low, 0), max(high, 0))
         case .entropy:
             guard !histogram.isEmpty else { return (minimum, maximum) }
-            let threshold = Entropy.threshold(histogram, top: histogramHigh)
+            // Non-negative tensors (after ReLU) use all 256 uint8 levels over [0, T].
+            let threshold = Entropy.threshold(histogram, top: histogramHigh, levels: minimum >= 0 ? 256 : 128)
             return (minimum >= 0 ? 0 : -threshold, maximum <= 0 ? 0 : threshold)
         }
     }
@@ -195,9 +196,15 @@ extension Tensor {
 
 /// KL-divergence threshold search over a histogram of |x|.
 enum Entropy {
-    static let levels = 128
-
-    static func threshold(_ histogram: [Double], top: Float) -> Float {
+    /// `levels`: the quantized levels over [0, threshold] (128 for signed, 256 for
+    /// non-negative tensors).
+    static func threshold(_ measured: [Double], top: Float, levels: Int = 128) -> Float {
+        // The zero bin takes its neighbour's count, as NVIDIA's calibrator does: after a
+        // ReLU most values are exactly 0, and a spike that every candidate represents
+        // exactly makes the clipped tail look free (a Relu6 output got a threshold that
+        // clipped half its values).
+        var histogram = measured
+        if histogram.count > 1 { histogram[0] = histogram[1] }
         let bins = histogram.count
         guard bins > levels, top > 0 else { return top }
         var best = bins
@@ -207,7 +214,7 @@ enum Entropy {
             // Reference: the first i bins, with everything beyond folded into the last.
             var reference = Array(histogram[0..<i])
             reference[i - 1] += histogram[i...].reduce(0, +)
-            // Candidate: the first i bins merged into 128 levels and spread back over the
+            // Candidate: the first i bins merged into `levels` levels and spread back over the
             // non-empty bins of each level.
             var candidate = [Double](repeating: 0, count: i)
             let perLevel = Double(i) / Double(levels)
