@@ -1,6 +1,7 @@
 import GSBuild
 import GSCore
 import GSData
+import GSExec
 import GSOptimize
 import ONNX
 
@@ -38,7 +39,9 @@ enum ModelCommand {
 
             `gsctl model inspect MODEL` reads the file with gsctl's own ONNX reader (external data
             is not loaded; its size comes from the references). Exit 1 when the file is not a valid
-            ONNX model, with the byte offset where reading failed.
+            ONNX model, with the byte offset where reading failed. FLOPs (2 per multiply-add of
+            Conv, ConvTranspose, Gemm and MatMul) come from one run of the model on zeros with
+            gsctl's executor, at the declared input shapes or those given with --shape.
 
             `gsctl model optimize MODEL --precision P --out FILE` runs the FP32 graph passes, then
             FP16 or INT8 (calibrated on --calib; int8-mixed keeps the most damaged tensors in
@@ -54,10 +57,13 @@ enum ModelCommand {
             .value("precision", "P", "optimize: target precision", allowed: TargetPrecision.allCases.map(\.rawValue)),
             .value("out", short: "o", "FILE", "optimize: where the optimized model goes"),
             .value("report", "FILE", "optimize: write the measurements as JSON"),
-            .value("shape", "NAME=1x3xHxW", "optimize: static shape of an input", repeatable: true),
+            .value("shape", "NAME=1x3xHxW", "inspect, optimize: static shape of an input", repeatable: true),
             .value("calib", "DATA", "optimize: calibration data (folder of images, .npy or .npz)"),
             .value("eval", "DATA", "optimize: evaluation data (default: held-out calibration samples)"),
-            .value("preprocess", "SPEC", "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc"),
+            .value(
+                "preprocess", "SPEC",
+                "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect;uint8"
+            ),
             .value("metric", "METRIC", "optimize: accuracy metric", allowed: AccuracyMetric.allCases.map(\.rawValue)),
             .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
             .value("method", "METHOD", "optimize: calibration", allowed: ["minmax", "percentile", "entropy"]),
@@ -93,8 +99,68 @@ enum ModelCommand {
             throw error.gsError
         }
         let summary = ModelSummary(model, file: path, fileSize: size)
-        Terminal.write(arguments.value("format") == "json" ? summary.json.pretty : summary.text)
+        // FLOPs need a run of the model; a model the executor cannot run still inspects.
+        let inputShapes = try shapes(arguments)
+        let flops = Result<FLOPCount, Error>(catching: { try FLOPCount.measure(model, shapes: inputShapes) })
+        if arguments.value("format") == "json" {
+            var json = summary.json
+            if case .object(var fields) = json {
+                switch flops {
+                case .success(let count):
+                    fields["flops"] = [
+                        "total": .double(count.total),
+                        "byOp": .object(count.byOp.mapValues { .double($0) }),
+                        "inputShapes": .object(count.inputShapes.mapValues { .array($0.map { .int($0) }) }),
+                    ]
+                case .failure(let error):
+                    fields["flops"] = ["error": .string(Self.message(error))]
+                }
+                json = .object(fields)
+            }
+            Terminal.write(json.pretty)
+        } else {
+            var text = summary.text
+            switch flops {
+            case .success(let count):
+                let parts = count.byOp.sorted { $0.value > $1.value }.map { "\($0.key) \(Self.giga($0.value))" }
+                let at = count.inputShapes.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))" }.joined(separator: ", ")
+                text +=
+                    "flops \(Self.giga(count.total)) at \(at)"
+                    + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
+                text += "\n"
+            case .failure(let error):
+                text += "flops not computed: \(Self.message(error))\n"
+            }
+            Terminal.write(text)
+        }
         return .success
+    }
+
+    /// `1.63 GFLOPs`, `12.4 MFLOPs`.
+    static func giga(_ flops: Double) -> String {
+        if flops >= 1e9 { return String(format: "%.2f GFLOPs", flops / 1e9) }
+        if flops >= 1e6 { return String(format: "%.1f MFLOPs", flops / 1e6) }
+        return String(format: "%.1f kFLOPs", flops / 1e3)
+    }
+
+    static func message(_ error: Error) -> String {
+        if let error = error as? ExecError { return error.message }
+        return String(describing: error)
+    }
+
+    /// `--shape NAME=1x3x224x224`, repeatable.
+    static func shapes(_ arguments: ParsedArguments) throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        for item in arguments.all("shape") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            let dims = parts.count == 2 ? parts[1].split(separator: "x").compactMap { Int($0) } : []
+            guard parts.count == 2, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }) else {
+                throw UsageError(message: "cannot read `--shape \(item)`", hint: "write NAME=1x3x224x224")
+            }
+            shapes[String(parts[0])] = dims
+        }
+        return shapes
     }
 
     /// `gsctl model optimize MODEL --precision P --out FILE [...]`.
@@ -111,14 +177,7 @@ enum ModelCommand {
             throw UsageError(message: "`gsctl model optimize` needs `--out FILE`")
         }
         var options = SingleModel.Options(model: operands[0], precision: precision)
-        for item in arguments.all("shape") {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            let dims = parts.count == 2 ? parts[1].split(separator: "x").compactMap { Int($0) } : []
-            guard parts.count == 2, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }) else {
-                throw UsageError(message: "cannot read `--shape \(item)`", hint: "write NAME=1x3x224x224")
-            }
-            options.shapes[String(parts[0])] = dims
-        }
+        options.shapes = try shapes(arguments)
         options.calibration = arguments.value("calib")
         options.evaluation = arguments.value("eval")
         if let text = arguments.value("preprocess") { options.preprocessing = try PreprocessOption.parse(text) }

@@ -1,0 +1,91 @@
+import ONNX
+
+/// The arithmetic a model does for one inference at fixed input shapes: 2 FLOPs per
+/// multiply-add of the ops that dominate inference (Conv, ConvTranspose, Gemm, MatMul).
+///
+/// The model runs once on zeros and each node's output shape is read as it is computed,
+/// so shapes that Reshape, Slice or shape arithmetic decide need no separate inference.
+/// Nodes inside Loop/If bodies (detector post-processing) are not counted. A symbolic
+/// batch dimension counts as 1.
+public struct FLOPCount: Sendable, Hashable {
+    /// FLOPs over the counted ops.
+    public var total: Double
+    /// FLOPs per op type.
+    public var byOp: [String: Double]
+    /// The input shapes the count is for.
+    public var inputShapes: [String: [Int]]
+
+    /// Runs `model` on zeros; `shapes` fixes inputs whose dimensions are symbolic. Throws
+    /// when an input's shape is unknown or the executor cannot run the model.
+    public static func measure(_ model: ModelProto, shapes: [String: [Int]] = [:]) throws -> FLOPCount {
+        let initializers = Set(model.graph.initializer.map(\.name))
+        var feeds: [String: Tensor] = [:]
+        var known: [String: [Int]] = [:]
+        for tensor in model.graph.initializer { known[tensor.name] = tensor.dims.map { Int($0) } }
+        for input in model.graph.input where !initializers.contains(input.name) {
+            // A symbolic batch (first) dimension counts as 1; any other needs --shape.
+            var declared = input.tensorType?.shape?.dim.map { $0.fixed.flatMap { $0 > 0 ? Int($0) : nil } }
+            if let first = declared?.first, first == nil { declared?[0] = 1 }
+            let fixed = declared.flatMap { dims in dims.allSatisfy { $0 != nil } ? dims.compactMap { $0 } : nil }
+            guard let shape = shapes[input.name] ?? fixed else {
+                let pattern = (declared ?? []).map { $0.map(String.init) ?? "N" }.joined(separator: "x")
+                throw ExecError(
+                    "input `\(input.name)` has symbolic dimensions: give its shape with --shape \(input.name)=\(pattern.isEmpty ? "1x3x224x224" : pattern)"
+                )
+            }
+            let count = Tensor.count(of: shape)
+            let storage: Tensor.Storage
+            switch input.tensorType?.elemType ?? 1 {
+            case 2: storage = .uint8([UInt8](repeating: 0, count: count))
+            case 3: storage = .int8([Int8](repeating: 0, count: count))
+            case 6: storage = .int32([Int32](repeating: 0, count: count))
+            case 7: storage = .int64([Int64](repeating: 0, count: count))
+            case 9: storage = .bool([Bool](repeating: false, count: count))
+            case 10: storage = .float16([Float16](repeating: 0, count: count))
+            case 11: storage = .double([Double](repeating: 0, count: count))
+            default: storage = .float([Float](repeating: 0, count: count))
+            }
+            feeds[input.name] = Tensor(shape: shape, storage: storage)
+            known[input.name] = shape
+        }
+        _ = try ONNXImport.executor(for: model).run(
+            feeds, fetch: [], observe: { name, tensor in known[name] = tensor.shape })
+        var byOp: [String: Double] = [:]
+        for node in model.graph.node {
+            guard let flops = Self.flops(node, known), flops > 0 else { continue }
+            byOp[node.opType, default: 0] += flops
+        }
+        return FLOPCount(
+            total: byOp.values.reduce(0, +), byOp: byOp,
+            inputShapes: feeds.mapValues(\.shape))
+    }
+
+    /// One node's FLOPs from the shapes around it; nil for ops not counted or shapes
+    /// not seen.
+    static func flops(_ node: NodeProto, _ shapes: [String: [Int]]) -> Double? {
+        func shape(_ position: Int) -> [Int]? {
+            node.input.indices.contains(position) ? shapes[node.input[position]] : nil
+        }
+        guard let output = node.output.first.flatMap({ shapes[$0] }) else { return nil }
+        let outputs = Double(Tensor.count(of: output))
+        switch node.opType {
+        case "Conv":
+            // Each output value: Cin/group x kernel multiply-adds.
+            guard let weight = shape(1), weight.count >= 2 else { return nil }
+            return 2 * outputs * Double(weight.dropFirst().reduce(1, *))
+        case "ConvTranspose":
+            // Each input value: Cout/group x kernel multiply-adds.
+            guard let input = shape(0), let weight = shape(1), weight.count >= 2 else { return nil }
+            return 2 * Double(Tensor.count(of: input)) * Double(weight.dropFirst().reduce(1, *))
+        case "Gemm":
+            guard let a = shape(0), a.count == 2 else { return nil }
+            let transA = (node.attribute("transA")?.i ?? 0) != 0
+            return 2 * outputs * Double(transA ? a[0] : a[1])
+        case "MatMul":
+            guard let a = shape(0), let inner = a.last else { return nil }
+            return 2 * outputs * Double(inner)
+        default:
+            return nil
+        }
+    }
+}
