@@ -133,11 +133,26 @@ public enum VariantBench {
             let variants = entry["variants"]?.objectValue ?? [:]
             let task = workflow?.tasks.first { $0.model == model }
             let budget = entry["latencyBudgetMs"]?.doubleValue
+            // Two rounds, the second in reverse order, keeping each variant's faster round:
+            // on a busy device one pass per variant let whatever ran at the same moment
+            // decide between near-equal variants (the demo once chose int8-mixed at 8.97 ms
+            // over fp32's 11.09; interleaved over 795 frames the two were level).
+            let order = variants.keys.sorted()
+            var measured: [String: Row] = [:]
+            for round in [order, order.reversed()] {
+                for variant in round {
+                    // A task that ignored GS_MEASURE the first time (30 s to find out) goes
+                    // straight to the executor the second time.
+                    let viaExecutor = measured[variant]?.runtime == Self.executorRuntime
+                    let row = measureVariant(
+                        model: model, variant: variant, entry: variants[variant]!, task: viaExecutor ? nil : task,
+                        workflow: workflow, release: directory, layout: layout)
+                    measured[variant] = measured[variant].map { Self.faster($0, row) } ?? row
+                }
+            }
             var rows: [Row] = []
-            for variant in variants.keys.sorted() {
-                var row = measureVariant(
-                    model: model, variant: variant, entry: variants[variant]!, task: task, workflow: workflow,
-                    release: directory, layout: layout)
+            for variant in order {
+                var row = measured[variant]!
                 judge(&row, entry: variants[variant]!, budget: budget)
                 rows.append(row)
             }
@@ -155,6 +170,20 @@ public enum VariantBench {
             }
             return Table(
                 model: model, task: task?.name, chosen: chosen, reason: reason, measuredAt: unixNow(), rows: rows)
+        }
+    }
+
+    /// The runtime column of a variant measured by the fallback.
+    static let executorRuntime = "gsctl executor"
+
+    /// Of two measurements of one variant, the one with the lower p50; one that went wrong
+    /// only when both did.
+    static func faster(_ first: Row, _ second: Row) -> Row {
+        if (first.problem == nil) != (second.problem == nil) { return first.problem == nil ? first : second }
+        switch (first.p50Ms, second.p50Ms) {
+        case (nil, nil), (.some, nil): return first
+        case (nil, .some): return second
+        case (.some(let a), .some(let b)): return b < a ? second : first
         }
     }
 
@@ -291,7 +320,7 @@ public enum VariantBench {
             times.append((ChildProcess.now() - began) * 1000)
         }
         times.sort()
-        row.runtime = "gsctl executor"
+        row.runtime = executorRuntime
         row.p50Ms = percentile(times, 0.5)
         row.p95Ms = percentile(times, 0.95)
         try Npz.write(outputs, to: FileSystem.join(work, "outputs.npz"))

@@ -1,9 +1,10 @@
-import GSAgent
 import GSCore
 import GSData
 import GSExec
 import ONNX
 import Testing
+
+@testable import GSAgent
 
 /// `precision: auto` on the device: every variant is measured by the task's own program in
 /// measurement mode (GS_MEASURE, docs/tasks.md), the fastest that qualifies is chosen, and
@@ -162,5 +163,25 @@ enum OracleFreeModels {
             name: "relu", nodes: [node], inputs: [ValueInfoProto(name: "x", elementType: .float, shape: [3])],
             outputs: [ValueInfoProto(name: "y", elementType: .float, shape: [3])], initializers: [], valueInfo: [])
         return ModelProto(graph: graph, opsets: [OperatorSetIdProto(version: 13)], irVersion: 8).serialized()
+    }
+}
+
+/// Each variant is measured twice (the second round in reverse order) and keeps its faster
+/// round, unless that round went wrong.
+@Suite struct VariantBenchRoundsTests {
+    static func row(_ p50: Double?, problem: String? = nil) -> VariantBench.Row {
+        var row = VariantBench.Row(variant: "int8")
+        row.p50Ms = p50
+        row.problem = problem
+        return row
+    }
+
+    @Test func theFasterRoundIsKeptAndAFailedRoundNeverWins() {
+        #expect(VariantBench.faster(Self.row(11), Self.row(9)).p50Ms == 9)
+        #expect(VariantBench.faster(Self.row(9), Self.row(11)).p50Ms == 9)
+        let failed = Self.row(5, problem: "the task's measurement failed")
+        #expect(VariantBench.faster(failed, Self.row(12)).p50Ms == 12)
+        #expect(VariantBench.faster(Self.row(12), failed).p50Ms == 12)
+        #expect(VariantBench.faster(Self.row(nil, problem: "a"), Self.row(nil, problem: "b")).problem == "a")
     }
 }
