@@ -21,16 +21,15 @@ public struct FLOPCount: Sendable, Hashable {
         let initializers = Set(model.graph.initializer.map(\.name))
         var feeds: [String: Tensor] = [:]
         var known: [String: [Int]] = [:]
-        for tensor in model.graph.initializer { known[tensor.name] = tensor.dims.map { Int($0) } }
+        for tensor in model.graph.initializer {
+            var dims: [Int] = []
+            for dim in tensor.dims { dims.append(Int(dim)) }
+            known[tensor.name] = dims
+        }
         for input in model.graph.input where !initializers.contains(input.name) {
-            // A symbolic batch (first) dimension counts as 1; any other needs --shape.
-            var declared = input.tensorType?.shape?.dim.map { $0.fixed.flatMap { $0 > 0 ? Int($0) : nil } }
-            if let first = declared?.first, first == nil { declared?[0] = 1 }
-            let fixed = declared.flatMap { dims in dims.allSatisfy { $0 != nil } ? dims.compactMap { $0 } : nil }
-            guard let shape = shapes[input.name] ?? fixed else {
-                let pattern = (declared ?? []).map { $0.map(String.init) ?? "N" }.joined(separator: "x")
+            guard let shape = shapes[input.name] ?? Self.declaredShape(input) else {
                 throw ExecError(
-                    "input `\(input.name)` has symbolic dimensions: give its shape with --shape \(input.name)=\(pattern.isEmpty ? "1x3x224x224" : pattern)"
+                    "input `\(input.name)` has symbolic dimensions: give its shape with --shape \(input.name)=\(Self.shapePattern(input))"
                 )
             }
             let count = Tensor.count(of: shape)
@@ -58,6 +57,38 @@ public struct FLOPCount: Sendable, Hashable {
         return FLOPCount(
             total: byOp.values.reduce(0, +), byOp: byOp,
             inputShapes: feeds.mapValues(\.shape))
+    }
+
+    /// The input's declared shape with a symbolic batch (first) dimension as 1; nil when
+    /// any other dimension is symbolic. Plain loops: closures over optionals here crashed
+    /// Swift 6.3.1's ownership verifier in -Ounchecked builds.
+    static func declaredShape(_ input: ValueInfoProto) -> [Int]? {
+        guard let dims = input.tensorType?.shape?.dim else { return nil }
+        var shape: [Int] = []
+        for (index, dim) in dims.enumerated() {
+            if let fixed = dim.fixed, fixed > 0 {
+                shape.append(Int(fixed))
+            } else if index == 0 {
+                shape.append(1)
+            } else {
+                return nil
+            }
+        }
+        return shape
+    }
+
+    /// `1xNxNx3`: what `--shape` needs, N for each symbolic dimension.
+    static func shapePattern(_ input: ValueInfoProto) -> String {
+        guard let dims = input.tensorType?.shape?.dim, !dims.isEmpty else { return "1x3x224x224" }
+        var parts: [String] = []
+        for (index, dim) in dims.enumerated() {
+            if let fixed = dim.fixed, fixed > 0 {
+                parts.append(String(fixed))
+            } else {
+                parts.append(index == 0 ? "1" : "N")
+            }
+        }
+        return parts.joined(separator: "x")
     }
 
     /// One node's FLOPs from the shapes around it; nil for ops not counted or shapes
