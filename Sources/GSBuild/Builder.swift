@@ -23,6 +23,8 @@ public struct BuildOptions: Sendable {
     /// `<cache>/<key>/` (model.onnx, report.json, golden-input.npz, golden-output.npz) from
     /// elsewhere and return where it came from (`apply` takes them from hosts that run them).
     public var seed: (@Sendable (_ step: BuildStep, _ key: String, _ cache: BuildCache) -> String?)?
+    /// Set when the specs were exported from a commit rather than read from a checkout.
+    public var exported: SourceRevision?
 
     public init() {}
 }
@@ -62,7 +64,7 @@ public enum Builder {
             try Ed25519PrivateKey.load(path: path)
         }
         let blobs = try BlobStore(root: FileSystem.join(options.outputDirectory, "blobs"))
-        let source = try Provenance.source(specFiles: specFiles)
+        let source = try Provenance.source(specFiles: specFiles, exported: options.exported)
         var packed: [PackedBundle] = []
         let index = specs.index()
         for bundle in plan.bundles {

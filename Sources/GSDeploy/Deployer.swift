@@ -18,6 +18,10 @@ public enum Deployer {
         public var owner = Deployer.defaultOwner()
         public var environment: [String: String] = [:]
         public var progress: @Sendable (HostResult) -> Void = { _ in }
+        /// The desired state at another revision (built through the cache): where a rollout
+        /// halts, hosts left behind catch up to the last release that passed elsewhere,
+        /// rebuilt at its revision. Nil: they stay where they are.
+        public var loadRevision: (@Sendable (String) -> Result<DesiredState, GSError>)?
         /// What each host is doing now: (deployment, host, step).
         public var step: @Sendable (String, String, String) -> Void = { _, _, _ in }
         public init() {}
@@ -68,6 +72,8 @@ public enum Deployer {
                 precheck(hosts[i], planned, desired: desired, inventory: inventory, options: options)
             }
             let done = checks.compactMap(\.done)
+            var states: [String: HostState] = [:]
+            for (host, check) in zip(hosts, checks) { states[host] = check.state }
             // A release that failed its gates on a host of this deployment is not rolled out
             // any further (the hosts stay on what passed) until a new revision fixes it or the
             // operator asks for a retry.
@@ -84,6 +90,12 @@ public enum Deployer {
                             host: host, deployment: planned.name, status: .skipped, to: "",
                             message: "not rolled out: the release failed on \(failed.0) before")
                     }
+                let catchUp = CatchUp(
+                    deployment: planned, desired: desired, states: states, failedNow: [],
+                    reason: "this revision failed on \(failed.0)")
+                catchUp.run(&halted, git: git, load: options.loadRevision) { host, release in
+                    Deployer.converge(host, release, git: git, inventory: inventory, options: options)
+                }
                 for result in halted.hosts { options.progress(result) }
                 report.deployments.append((planned.name, halted))
                 continue
@@ -106,19 +118,7 @@ public enum Deployer {
                         host: host, deployment: deployment.name, status: .refused, to: "",
                         message: "no bundle was built for \(host)")
                 }
-                let transport: any Transport
-                do throws(GSError) { transport = try inventory.transport(host) } catch {
-                    return HostResult(
-                        host: host, deployment: deployment.name, status: .refused, to: release.releaseName,
-                        message: error.message)
-                }
-                var convergence = HostConvergence(transport: transport, owner: options.owner)
-                convergence.dryRun = options.dryRun
-                convergence.leaseWait = options.leaseWait
-                convergence.environment = options.environment
-                convergence.onStep = { text in options.step(deployment.name, host, text) }
-                convergence.isForward = { from, to in git?.isAncestor(from, of: to) }
-                return convergence.converge(release)
+                return Deployer.converge(host, release, git: git, inventory: inventory, options: options)
             }
             let rollBack: @Sendable (String) -> HostResult = { host in
                 Deployer.rollBack(
@@ -126,6 +126,20 @@ public enum Deployer {
             }
             var result = rollout.run(converge: converge, rollBack: rollBack)
             result.hosts = done + result.hosts
+            if let halted = result.halted, !options.dryRun {
+                // The releases that failed their gates in this rollout are no target either.
+                let failedNow = Set(
+                    result.hosts.filter { $0.status == .rolledBack }.compactMap {
+                        desired.desired(for: planned, host: $0.host)?.manifestDigest
+                    })
+                let catchUp = CatchUp(
+                    deployment: planned, desired: desired, states: states, failedNow: failedNow, reason: halted)
+                catchUp.run(&result, git: git, load: options.loadRevision) { host, release in
+                    let outcome = Deployer.converge(host, release, git: git, inventory: inventory, options: options)
+                    options.progress(outcome)
+                    return outcome
+                }
+            }
             report.deployments.append((deployment.name, result))
         }
         if options.prune {
@@ -140,14 +154,33 @@ public enum Deployer {
         return report
     }
 
-    /// An `unchanged` result when `host` already runs its desired release with every file
-    /// intact (checked without the lease), else nil: it goes through the rollout.
+    /// Converges one host to `release` (through the lease, signature, gates and rollback).
+    static func converge(
+        _ host: String, _ release: DesiredRelease, git: GitSource?, inventory: Inventory, options: Options
+    ) -> HostResult {
+        let transport: any Transport
+        do throws(GSError) { transport = try inventory.transport(host) } catch {
+            return HostResult(
+                host: host, deployment: release.deployment, status: .refused, to: release.releaseName,
+                message: error.message)
+        }
+        var convergence = HostConvergence(transport: transport, owner: options.owner)
+        convergence.dryRun = options.dryRun
+        convergence.leaseWait = options.leaseWait
+        convergence.environment = options.environment
+        convergence.onStep = { text in options.step(release.deployment, host, text) }
+        convergence.isForward = { from, to in git?.isAncestor(from, of: to) }
+        return convergence.converge(release)
+    }
+
     /// What the pre-check learned of one host (without the lease): done already (its release
     /// active with every file intact), and whether the release it
     /// should get failed its gates there before (the host's `failed` record).
     struct Precheck: Sendable {
         var done: HostResult?
         var failedBefore: String?
+        /// The host's state (nil: not reachable).
+        var state: HostState?
     }
 
     static func precheck(
@@ -161,16 +194,17 @@ public enum Deployer {
             defer { client.close() }
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
             let failed = check["state"]?["failed"]?[release.manifestDigest]?.stringValue
+            let state = try? HostState(json: check["state"] ?? .null, path: "\(host): state.json")
             guard check["active"]?.boolValue == true, check["drift"]?.arrayValue?.isEmpty == true,
                 check["workflowRunning"]?.boolValue != false
             else {
-                return Precheck(failedBefore: failed)
+                return Precheck(failedBefore: failed, state: state)
             }
             return Precheck(
                 done: HostResult(
                     host: host, deployment: deployment.name, status: .unchanged,
                     from: check["state"]?["active"]?["name"]?.stringValue, to: release.releaseName,
-                    seconds: ChildProcess.now() - started))
+                    seconds: ChildProcess.now() - started), state: state)
         } catch {
             return Precheck()
         }

@@ -40,6 +40,9 @@ public struct HostResult: Sendable {
         case repaired
         /// The new release failed its gates; the host is back on its previous release.
         case rolledBack = "rolled-back"
+        /// Moved to the last release that passed on the rest of the fleet, not the desired
+        /// one: that one failed (here or elsewhere) and the rollout halted before this host.
+        case caughtUp = "caught-up"
         /// Refused before any change (signature, stale revision, disk space, lock held).
         case refused
         /// Could not be reached or the link died; nothing was activated.

@@ -93,12 +93,7 @@ public struct DesiredState: Sendable {
         build.signingKey = options.signingKey
         build.jobs = options.jobs
         build.progress = options.progress
-        if options.seedFromHosts {
-            let seed = FleetSeed(
-                plan: plan,
-                inventory: Inventory(specs: report.specs, repository: git?.top ?? FileSystem.currentDirectory()))
-            build.seed = { step, key, cache in seed.seed(step, key: key, cache: cache) }
-        }
+        if let exported, let revision { build.exported = SourceRevision(commit: revision, top: exported) }
         if options.seedFromHosts {
             let seed = FleetSeed(
                 plan: plan,

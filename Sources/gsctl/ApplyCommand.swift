@@ -17,7 +17,9 @@ enum ApplyCommand {
             transfers), verifies digests and the signature against its pinned keys, switches the
             release atomically and runs the health gates (golden inference, then the workflow's
             probes); a failing gate puts the host back on its previous release. A host is never moved
-            to a revision older than the one it runs (use `gsctl rollback`).
+            to a revision older than the one it runs (use `gsctl rollback`). Where a rollout halts, hosts it
+            left behind (down during an earlier rollout, or new) catch up to the last release that passed
+            on the rest of the deployment, rebuilt at its revision, never to one that failed.
             Exit 0: every host converged; 3: some hosts were unreachable or failed and are on their
             previous release; 1: errors.
             """,
@@ -34,8 +36,14 @@ enum ApplyCommand {
 
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
         let json = arguments.value("format") == "json"
-        let desired = try DeployContext.desired(arguments, quiet: json)
+        let desiredOptions = DeployContext.desiredOptions(arguments, quiet: json)
+        let desired = try DeployContext.desired(options: desiredOptions)
         var options = Deployer.Options()
+        // Where a rollout halts, hosts left behind catch up to the last release that passed
+        // elsewhere, rebuilt at its revision.
+        let revisions = RevisionLoader(base: desiredOptions)
+        defer { revisions.cleanUp() }
+        options.loadRevision = { revision in revisions.load(revision) }
         options.dryRun = arguments.flag("dry-run")
         options.prune = arguments.flag("prune")
         options.retryFailed = arguments.flag("retry-failed")
@@ -78,7 +86,7 @@ enum HostLines {
     static func line(_ result: HostResult) -> String {
         var text = "\(result.deployment)/\(result.host): \(result.status.rawValue)"
         switch result.status {
-        case .converged, .repaired, .pending: text += " \(result.from ?? "(none)") -> \(result.to)"
+        case .converged, .repaired, .pending, .caughtUp: text += " \(result.from ?? "(none)") -> \(result.to)"
         case .unchanged: text += " \(result.to)"
         default: break
         }

@@ -23,6 +23,10 @@ enum DeployContext {
     }
 
     static func desired(_ arguments: ParsedArguments, quiet: Bool) throws -> DesiredState {
+        try desired(options: desiredOptions(arguments, quiet: quiet))
+    }
+
+    static func desiredOptions(_ arguments: ParsedArguments, quiet: Bool) -> DesiredState.Options {
         var options = DesiredState.Options()
         options.paths = Output.specPaths(arguments)
         options.ref = arguments.value("ref")
@@ -34,7 +38,11 @@ enum DeployContext {
         options.signingKey = arguments.value("sign") ?? Environment.value("GSCTL_SIGNING_KEY")
         options.seedFromHosts = true
         if !quiet { options.progress = { line in Terminal.write(line + "\n", to: .standardError) } }
-        return try DesiredState.load(options) { report throws(GSError) in
+        return options
+    }
+
+    static func desired(options: DesiredState.Options) throws -> DesiredState {
+        try DesiredState.load(options) { report throws(GSError) in
             guard (try? Output.refuseErrors(report, doing: "deploying")) == true else {
                 throw GSError("the specs have errors (above)")
             }

@@ -49,7 +49,7 @@ struct DeployRepo {
 
     func write(
         task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, trust: String? = nil,
-        note: String = "", precision: String = "fp32"
+        note: String = "", precision: String = "fp32", unreachable: Set<Int> = []
     ) throws {
         var environments = ""
         var taskEnvironment = ""
@@ -68,12 +68,17 @@ struct DeployRepo {
         let sha = try shaOf(Self.model)
         var hostDocs = ""
         for i in 1...hosts {
+            // An unreachable host: SSH to a loopback port nothing listens on (refused at once).
+            let transport =
+                unreachable.contains(i)
+                ? "transport: ssh, address: 127.0.0.1, port: 1, user: nobody, root: /nonexistent/box\(i)"
+                : "transport: local, root: ../hosts/box\(i)"
             hostDocs += """
                 ---
                 apiVersion: gs.ai/v1
                 kind: Host
                 metadata: {name: box\(i)}
-                spec: {device: gateway, transport: local, root: ../hosts/box\(i)}
+                spec: {device: gateway, \(transport)}
 
                 """
         }
@@ -293,6 +298,53 @@ struct DeployRepo {
         let fixed = try repo.apply()
         #expect(fixed.status == 0, "\(fixed.out)\(fixed.err)")
         #expect(DeployRepo.results(fixed) == ["box1": "converged", "box2": "converged"], "\(fixed.out)")
+    }
+
+    /// A host that was down while the fleet moved on catches up, on the next apply, to the
+    /// last release that passed on the others: not to the new one that failed, and not by
+    /// staying behind until someone fixes it.
+    @Test func aHostLeftBehindCatchesUpToTheLastReleaseThatPassed() throws {
+        let repo = try DeployRepo(hosts: 3)
+        defer { repo.cleanUp() }
+        try repo.write(task: "exec sleep 600", hosts: 3, unreachable: [2])
+        try repo.commit("v1, box2 down")
+        let v1 = repo.head
+        let first = try repo.apply()
+        #expect(first.status == 3, "\(first.out)\(first.err)")
+        #expect(DeployRepo.results(first) == ["box1": "converged", "box2": "unreachable", "box3": "converged"])
+        #expect(repo.current(2) == nil)
+        let good = try #require(repo.current(1))
+
+        // box2 is back; v2 breaks the workflow and fails on the canary.
+        try repo.write(task: "echo broken >&2; exit 3", hosts: 3)
+        try repo.commit("v2, broken")
+        let second = try repo.apply()
+        #expect(second.status == 3, "\(second.out)\(second.err)")
+        #expect(
+            DeployRepo.results(second) == ["box1": "rolled-back", "box2": "caught-up", "box3": "skipped"],
+            "\(second.out)")
+        #expect(repo.activeRevision(2) == v1)
+        // Rebuilt at v1, the release is byte for byte the one box1 and box3 run.
+        #expect(repo.current(2) == good)
+        #expect(ApplySSHTests.message(second, "box2").contains("caught up to revision \(v1.prefix(12))"))
+        let failed = try #require((repo.state(1)["failed"] as? [String: Any])?.keys.first)
+        #expect(!((repo.state(2)["failed"] as? [String: Any])?.keys.contains(failed) ?? false))
+        #expect(
+            (repo.state(2)["history"] as? [[String: Any]])?.contains { $0["action"] as? String == "failed" } == false)
+
+        // The next apply keeps everyone on v1 (the failed release goes no further) and has
+        // nothing left to catch up.
+        let third = try repo.apply()
+        #expect(third.status == 3)
+        #expect(DeployRepo.results(third) == ["box1": "skipped", "box2": "skipped", "box3": "skipped"], "\(third.out)")
+        #expect(repo.current(2) == good)
+
+        // A fixed revision rolls out to all three.
+        try repo.write(task: "exec sleep 605", hosts: 3)
+        try repo.commit("v3, fixed")
+        let fixed = try repo.apply()
+        #expect(fixed.status == 0, "\(fixed.out)\(fixed.err)")
+        #expect(DeployRepo.results(fixed) == ["box1": "converged", "box2": "converged", "box3": "converged"])
     }
 
     @Test func aStaleRevisionIsRefused() throws {

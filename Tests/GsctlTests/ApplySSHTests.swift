@@ -273,8 +273,10 @@ struct ApplySSHTests {
         }
     }
 
-    /// A host whose cable is out is reported unreachable within seconds; the rest converge,
-    /// and the next apply catches it up.
+    /// A host whose cable is out is reported unreachable within seconds; the rest converge.
+    /// When it is back, the next apply brings a revision that fails on the canary: the host
+    /// catches up to the release that passed on the others, never to the failed one; a fixed
+    /// revision then reaches all three.
     @Test func aHostDownFromTheStartIsReportedAndTheOthersConverge() throws {
         let fleet = try SSHFleet(tag: "e8", count: 3)
         defer { fleet.cleanUp() }
@@ -291,10 +293,23 @@ struct ApplySSHTests {
             message.contains("cannot reach 'box2'") || message.contains("lost the connection to 'box2'"), "\(message)")
         #expect(fleet.current(2) == nil)
 
+        let passed = fleet.head
+        let good = try #require(fleet.current(1))
+
         try fleet.hosts.setLink(fleet.hosts[1], up: true)
-        let again = try fleet.apply()
-        #expect(again.status == 0, "\(again.err)\n\(again.out)")
-        #expect(DeployRepo.results(again) == ["box1": "unchanged", "box2": "converged", "box3": "unchanged"])
+        try fleet.write(task: "echo broken >&2; exit 3")
+        try fleet.commit("a broken task")
+        let broken = try fleet.apply()
+        #expect(broken.status == 3, "\(broken.err)\n\(broken.out)")
+        #expect(DeployRepo.results(broken) == ["box1": "rolled-back", "box2": "caught-up", "box3": "skipped"])
+        #expect(fleet.activeRevision(2) == passed)
+        #expect(fleet.current(2) == good, "the same release the others passed with")
+
+        try fleet.write(task: "exec sleep 607")
+        try fleet.commit("fixed")
+        let fixed = try fleet.apply()
+        #expect(fixed.status == 0, "\(fixed.err)\n\(fixed.out)")
+        #expect(DeployRepo.results(fixed) == ["box1": "converged", "box2": "converged", "box3": "converged"])
     }
 
     /// A host whose key is not in .gsctl/known_hosts is refused, and the error says so; once
