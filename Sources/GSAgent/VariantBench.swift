@@ -162,7 +162,7 @@ public enum VariantBench {
             if let best = qualifying.first {
                 chosen = best.variant
                 reason =
-                    "fastest of \(qualifying.count) qualifying variant(s): \(String(format: "%.2f", best.p50Ms ?? 0)) ms"
+                    "fastest of \(qualifying.count) qualifying variant(s): \(DecimalText.fixed(best.p50Ms ?? 0, digits: 2)) ms"
             } else {
                 chosen = variants["fp32"] != nil ? "fp32" : variants.keys.sorted().first ?? "fp32"
                 reason =
@@ -197,7 +197,7 @@ public enum VariantBench {
         } else if let score = row.deviceScore, score < 1 - tolerance - 1e-9 {
             row.problem = "on this device its outputs score \(score) against the built ones (tolerance \(tolerance))"
         } else if let budget, let p50 = row.p50Ms, p50 > budget {
-            row.problem = "\(String(format: "%.1f", p50)) ms is over the latency budget of \(budget) ms"
+            row.problem = "\(DecimalText.fixed(p50, digits: 1)) ms is over the latency budget of \(budget) ms"
         }
     }
 

@@ -75,6 +75,6 @@ public enum GoldenNames {
     }
 
     public static func decode(_ name: String) -> String {
-        name.replacingOccurrences(of: "%2F", with: "/").replacingOccurrences(of: "%25", with: "%")
+        name.replacing("%2F", with: "/").replacing("%25", with: "%")
     }
 }

@@ -50,12 +50,12 @@ struct BuildReport {
                 default: nil
                 }
             }
-            let score = number("score").map { String(format: "%.2f%%", $0 * 100) } ?? "n/a"
+            let score = number("score").map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "n/a"
             let metric = report.member("metric")?.stringValue ?? ""
-            let tolerance = number("tolerance").map { String(format: "%.1f pt", $0 * 100) } ?? ""
-            let before = number("bytesBefore").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
-            let after = number("bytesAfter").map { String(format: "%.2f", $0 / 1_000_000) } ?? ""
-            let seconds = outcome.cached ? "cached" : String(format: "%.1f", outcome.seconds)
+            let tolerance = number("tolerance").map { (DecimalText.fixed($0 * 100, digits: 1) + " pt") } ?? ""
+            let before = number("bytesBefore").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
+            let after = number("bytesAfter").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
+            let seconds = outcome.cached ? "cached" : DecimalText.fixed(outcome.seconds, digits: 1)
             out +=
                 "| \(outcome.step.model) | \(outcome.step.device) | \(outcome.step.precision.rawValue) | "
                 + "\(report.member("shipped")?.stringValue ?? "") | \(score) (\(metric)) | \(tolerance) | \(before) | \(after) | "
@@ -65,7 +65,7 @@ struct BuildReport {
         for bundle in bundles {
             out +=
                 "| \(bundle.manifest.id) | \(FileSystem.basename(bundle.archivePath)) | "
-                + String(format: "%.2f", Double(bundle.archiveSize) / 1_000_000)
+                + DecimalText.fixed(Double(bundle.archiveSize) / 1_000_000, digits: 2)
                 + " | \(bundle.signature != nil ? "yes" : "no") |\n"
         }
         return out

@@ -1,4 +1,3 @@
-import Foundation
 import GSBundle
 import GSCore
 import GSData
@@ -161,7 +160,7 @@ public enum Builder {
         _ step: BuildStep, model: Model, device: Device, cache: BuildCache, progress: (@Sendable (String) -> Void)?,
         seed: (@Sendable (BuildStep, String, BuildCache) -> String?)? = nil
     ) throws(GSError) -> StepOutcome {
-        let started = Date()
+        let started = ChildProcess.now()
         let request = try StepRequest.make(step: step, model: model, device: device)
         var dataPaths: [String] = []
         if let calibration = model.calibration {
@@ -198,9 +197,9 @@ public enum Builder {
             throw GSError("\(error)")
         }
         let entry = try cache.store(key, variant: variant)
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = (ChildProcess.now() - started)
         progress?(
-            "step \(step.id): compiled in \(String(format: "%.1f", seconds)) s (\(variant.report.shipped.rawValue), score \(variant.report.score.map { String(format: "%.4f", $0) } ?? "n/a"))"
+            "step \(step.id): compiled in \(DecimalText.fixed(seconds, digits: 1)) s (\(variant.report.shipped.rawValue), score \(variant.report.score.map { DecimalText.fixed($0, digits: 4) } ?? "n/a"))"
         )
         return StepOutcome(
             step: step, key: key, entry: entry, report: variant.report.json, cached: false, seconds: seconds)
@@ -209,7 +208,7 @@ public enum Builder {
 
 /// Sizes for people.
 enum ByteFormat {
-    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+    static func megabytes(_ bytes: Int) -> String { (DecimalText.fixed(Double(bytes) / 1_000_000, digits: 1) + " MB") }
 }
 
 /// Archives of earlier builds of a bundle, replaced by the one just written.

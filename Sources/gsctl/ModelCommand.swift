@@ -139,9 +139,9 @@ enum ModelCommand {
 
     /// `1.63 GFLOPs`, `12.4 MFLOPs`.
     static func giga(_ flops: Double) -> String {
-        if flops >= 1e9 { return String(format: "%.2f GFLOPs", flops / 1e9) }
-        if flops >= 1e6 { return String(format: "%.1f MFLOPs", flops / 1e6) }
-        return String(format: "%.1f kFLOPs", flops / 1e3)
+        if flops >= 1e9 { return (DecimalText.fixed(flops / 1e9, digits: 2) + " GFLOPs") }
+        if flops >= 1e6 { return (DecimalText.fixed(flops / 1e6, digits: 1) + " MFLOPs") }
+        return (DecimalText.fixed(flops / 1e3, digits: 1) + " kFLOPs")
     }
 
     static func message(_ error: Error) -> String {
@@ -206,9 +206,13 @@ enum ModelCommand {
         let report = variant.report
         var text =
             "\(operands[0]) -> \(out): \(report.shipped.rawValue), nodes \(report.nodesBefore) -> \(report.nodesAfter), "
-        text += String(format: "%.2f -> %.2f MB", Double(report.bytesBefore) / 1e6, Double(report.bytesAfter) / 1e6)
-        if let score = report.score { text += String(format: ", %@ %.2f%%", report.metric.rawValue, score * 100) }
-        text += String(format: ", %.1f s\n", report.seconds)
+        text +=
+            DecimalText.fixed(Double(report.bytesBefore) / 1e6, digits: 2) + " -> "
+            + DecimalText.fixed(Double(report.bytesAfter) / 1e6, digits: 2) + " MB"
+        if let score = report.score {
+            text += ", \(report.metric.rawValue) \(DecimalText.fixed(score * 100, digits: 2))%"
+        }
+        text += ", \(DecimalText.fixed(report.seconds, digits: 1)) s\n"
         for note in report.notes { text += "note: \(note)\n" }
         Terminal.write(text)
         return .success

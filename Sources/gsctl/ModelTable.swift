@@ -20,13 +20,14 @@ enum ModelTable {
             for row in table.rows {
                 rows.append([
                     row.variant == table.chosen ? "*" : "", row.variant, row.runtime,
-                    row.loadSeconds.map { String(format: "%.2f", $0) } ?? "-",
-                    row.p50Ms.map { String(format: "%.2f", $0) } ?? "-",
-                    row.p95Ms.map { String(format: "%.2f", $0) } ?? "-",
-                    row.fps.map { String(format: "%.1f", $0) } ?? "-",
-                    row.peakMemoryMB.map { String(format: "%.0f MB", $0) } ?? "-",
-                    row.buildScore.map { String(format: "%.2f%%", $0 * 100) + " " + (row.metric ?? "") } ?? "-",
-                    row.deviceScore.map { String(format: "%.2f%%", $0 * 100) } ?? "-",
+                    row.loadSeconds.map { DecimalText.fixed($0, digits: 2) } ?? "-",
+                    row.p50Ms.map { DecimalText.fixed($0, digits: 2) } ?? "-",
+                    row.p95Ms.map { DecimalText.fixed($0, digits: 2) } ?? "-",
+                    row.fps.map { DecimalText.fixed($0, digits: 1) } ?? "-",
+                    row.peakMemoryMB.map { (DecimalText.fixed($0, digits: 0) + " MB") } ?? "-",
+                    row.buildScore.map { (DecimalText.fixed($0 * 100, digits: 2) + "%") + " " + (row.metric ?? "") }
+                        ?? "-",
+                    row.deviceScore.map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "-",
                 ])
             }
             text += Table.render(rows)
@@ -49,13 +50,13 @@ enum ModelTable {
                 let mark = row.variant == table.chosen ? " class=chosen" : ""
                 body +=
                     "<tr\(mark)><td>\(FleetHTML.escape(row.variant))<td>\(FleetHTML.escape(row.runtime))"
-                    + "<td>\(row.loadSeconds.map { String(format: "%.2f", $0) } ?? "-")"
-                    + "<td>\(row.p50Ms.map { String(format: "%.2f", $0) } ?? "-")"
-                    + "<td>\(row.p95Ms.map { String(format: "%.2f", $0) } ?? "-")"
-                    + "<td>\(row.fps.map { String(format: "%.1f", $0) } ?? "-")"
-                    + "<td>\(row.peakMemoryMB.map { String(format: "%.0f MB", $0) } ?? "-")"
-                    + "<td>\(row.buildScore.map { String(format: "%.2f%%", $0 * 100) } ?? "-")"
-                    + "<td>\(row.deviceScore.map { String(format: "%.2f%%", $0 * 100) } ?? "-")"
+                    + "<td>\(row.loadSeconds.map { DecimalText.fixed($0, digits: 2) } ?? "-")"
+                    + "<td>\(row.p50Ms.map { DecimalText.fixed($0, digits: 2) } ?? "-")"
+                    + "<td>\(row.p95Ms.map { DecimalText.fixed($0, digits: 2) } ?? "-")"
+                    + "<td>\(row.fps.map { DecimalText.fixed($0, digits: 1) } ?? "-")"
+                    + "<td>\(row.peakMemoryMB.map { (DecimalText.fixed($0, digits: 0) + " MB") } ?? "-")"
+                    + "<td>\(row.buildScore.map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "-")"
+                    + "<td>\(row.deviceScore.map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "-")"
                     + (row.problem.map { "<td class=warn>\(FleetHTML.escape($0))" } ?? "") + "</tr>"
             }
             body += "</table></li>"

@@ -1,4 +1,3 @@
-import Foundation
 import GSCore
 import GSExec
 import ONNX
@@ -14,7 +13,7 @@ public enum Compiler {
     public static let revision = 5
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
-        let started = Date()
+        let started = ChildProcess.now()
         var notes: [String] = []
         if request.syntheticEvaluation {
             notes.append(
@@ -62,7 +61,7 @@ public enum Compiler {
                     ) { candidate in try score(candidate) ?? 1 }
                 variant = outcome.result.model
                 keptInFloat = outcome.keptTensors.map(\.tensor)
-                damaged = outcome.ranking.prefix(5).map { "\($0.tensor) (\(String(format: "%.3f", $0.error)))" }
+                damaged = outcome.ranking.prefix(5).map { "\($0.tensor) (\(DecimalText.fixed($0.error, digits: 3)))" }
                 notes.append(
                     "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)"
                 )
@@ -86,7 +85,7 @@ public enum Compiler {
                 if let achieved = try score(result.model), achieved < 1 - request.tolerance {
                     let ranking = try SensitivityRanking.rank(
                         float: prepared.model, quantized: result, config: config, samples: request.calibration)
-                    damaged = ranking.prefix(5).map { "\($0.tensor) (\(String(format: "%.3f", $0.error)))" }
+                    damaged = ranking.prefix(5).map { "\($0.tensor) (\(DecimalText.fixed($0.error, digits: 3)))" }
                 }
             }
         }
@@ -99,11 +98,11 @@ public enum Compiler {
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
         if !report.met {
-            let drop = String(format: "%.2f", (1 - (achieved ?? 0)) * 100)
-            let limit = String(format: "%.2f", request.tolerance * 100)
+            let drop = DecimalText.fixed((1 - (achieved ?? 0)) * 100, digits: 2)
+            let limit = DecimalText.fixed(request.tolerance * 100, digits: 2)
             switch request.onMiss {
             case .fail:
-                report.seconds = Date().timeIntervalSince(started)
+                report.seconds = (ChildProcess.now() - started)
                 throw CompileError(
                     message:
                         "\(request.precision.rawValue) loses \(drop) points of \(request.metric.rawValue) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
@@ -125,7 +124,7 @@ public enum Compiler {
         // shipped variant as the executor computes them.
         let golden = request.evaluation.first ?? request.calibration.first ?? [:]
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
-        report.seconds = Date().timeIntervalSince(started)
+        report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
     }
 }

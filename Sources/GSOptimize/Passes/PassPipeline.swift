@@ -1,4 +1,4 @@
-import Foundation
+import GSCore
 import ONNX
 
 /// Runs named passes in order, then repeats the repeatable passes among them until none
@@ -56,7 +56,7 @@ public struct PassPipeline: Sendable {
             for step in steps {
                 let counts = step.report.counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }
                     .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                let time = String(format: "%.2f s", step.seconds)
+                let time = (DecimalText.fixed(step.seconds, digits: 2) + " s")
                 lines.append(
                     "\(step.report.pass): \(counts.isEmpty ? "no change" : counts) (\(previous) -> \(step.nodesAfter) nodes, \(time))"
                 )
@@ -89,13 +89,13 @@ public struct PassPipeline: Sendable {
         var model = model
         var steps: [Step] = []
         func apply(_ pass: any GraphPass) throws -> Bool {
-            let started = Date()
+            let started = ChildProcess.now()
             let (next, report) = try pass.apply(model, context)
             model = next
             steps.append(
                 Step(
                     report: report, nodesAfter: model.graph.nodeCountIncludingSubgraphs,
-                    seconds: Date().timeIntervalSince(started)))
+                    seconds: (ChildProcess.now() - started)))
             return report.changed
         }
         for pass in passes { _ = try apply(pass) }

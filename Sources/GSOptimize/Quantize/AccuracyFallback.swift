@@ -1,4 +1,4 @@
-import Foundation
+import GSCore
 import GSExec
 import ONNX
 
@@ -11,9 +11,9 @@ import ONNX
 public struct AccuracyFallback {
     public var tolerance: Double
     public var maxSteps: Int
-    public var timeBudget: TimeInterval
+    public var timeBudget: Double
 
-    public init(tolerance: Double, maxSteps: Int = 12, timeBudget: TimeInterval = 600) {
+    public init(tolerance: Double, maxSteps: Int = 12, timeBudget: Double = 600) {
         self.tolerance = tolerance
         self.maxSteps = maxSteps
         self.timeBudget = timeBudget
@@ -43,14 +43,14 @@ public struct AccuracyFallback {
         model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
         samples: [[String: Tensor]], evaluate: (ModelProto) throws -> Double
     ) throws -> Outcome {
-        let started = Date()
+        let started = ChildProcess.now()
         var steps: [Step] = []
         func attempt(_ excluded: [String]) throws -> (QDQQuantizer.Result, Double) {
             var trial = config
             trial.excludedNodes = config.excludedNodes.union(excluded)
             let result = try QDQQuantizer(config: trial, statistics: statistics).quantize(model)
             let score = try evaluate(result.model)
-            steps.append(Step(excludedNodes: excluded.count, score: score, seconds: Date().timeIntervalSince(started)))
+            steps.append(Step(excludedNodes: excluded.count, score: score, seconds: (ChildProcess.now() - started)))
             return (result, score)
         }
         let target = 1 - tolerance
@@ -82,7 +82,7 @@ public struct AccuracyFallback {
                 stopped = "step limit"
                 break
             }
-            if Date().timeIntervalSince(started) > timeBudget {
+            if (ChildProcess.now() - started) > timeBudget {
                 stopped = "time budget"
                 break
             }
@@ -99,7 +99,7 @@ public struct AccuracyFallback {
         // Bisect between the last failing and the first passing batch for a smaller one.
         if var (result, score, passing) = best {
             var low = lastFailing
-            while passing - low > 1, steps.count < maxSteps, Date().timeIntervalSince(started) < timeBudget {
+            while passing - low > 1, steps.count < maxSteps, (ChildProcess.now() - started) < timeBudget {
                 let middle = (low + passing) / 2
                 let (candidate, candidateScore) = try attempt(sets[middle - 1])
                 if candidateScore >= target {
