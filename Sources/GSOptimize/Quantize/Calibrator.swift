@@ -123,22 +123,15 @@ public struct Calibrator {
     }
 
     static func extremes(_ tensor: Tensor) -> (Float, Float) {
-        var low = Float.infinity
-        var high = -Float.infinity
         if case .float(let values) = tensor.storage {
-            values.withUnsafeBufferPointer { buffer in
-                for value in buffer where value.isFinite {
-                    low = min(low, value)
-                    high = max(high, value)
-                }
-            }
-        } else {
-            for value in tensor.floatValues where value.isFinite {
-                low = min(low, value)
-                high = max(high, value)
-            }
+            return values.withUnsafeBufferPointer { extremes($0) }
         }
-        return (low, high)
+        return tensor.floatValues.withUnsafeBufferPointer { extremes($0) }
+    }
+
+    static func extremes(_ buffer: UnsafeBufferPointer<Float>) -> (Float, Float) {
+        let found = FloatScan.finiteExtremes(buffer)
+        return (found.low, found.high)
     }
 
     /// Adds a 4-D (NCHW) tensor's per-channel sums; other ranks are skipped.
@@ -153,9 +146,8 @@ public struct Calibrator {
             for image in 0..<batch {
                 for channel in 0..<channels {
                     let start = (image * channels + channel) * inner
-                    var sum: Float = 0
-                    for value in buffer[start..<(start + inner)] where value.isFinite { sum += value }
-                    stats.channelSums[channel] += Double(sum)
+                    stats.channelSums[channel] += Double(
+                        FloatScan.finiteSum(UnsafeBufferPointer(rebasing: buffer[start..<(start + inner)])))
                 }
             }
         }
