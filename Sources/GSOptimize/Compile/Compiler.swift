@@ -23,12 +23,12 @@ public enum Compiler {
         let optimized = try PassPipeline(request.passes).run(model, context)
         var passes = optimized.reports
         let original = try ONNXImport.executor(for: model)
-        let reference = try request.evaluation.map { try original.run($0) }
+        let reference = try Self.runAll(original, request.evaluation)
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
             return request.metric.score(
-                reference: reference, candidate: try request.evaluation.map { try executor.run($0) },
+                reference: reference, candidate: try Self.runAll(executor, request.evaluation),
                 scoreThreshold: request.scoreThreshold)
         }
         var variant = optimized.model
@@ -132,5 +132,22 @@ public enum Compiler {
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
         report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
+    }
+
+    /// Runs every sample, two at a time: the executor's kernels split only large
+    /// convolutions and products over the cores, so between those (small layers, the
+    /// detector's post-processing) one sample leaves a core idle.
+    static func runAll(_ executor: Executor, _ samples: [[String: Tensor]]) throws -> [[String: Tensor]] {
+        let lanes = min(2, samples.count)
+        let results = parallelMap(lanes) { lane in
+            Result { () throws -> [(Int, [String: Tensor])] in
+                try stride(from: lane, to: samples.count, by: lanes).map { ($0, try executor.run(samples[$0])) }
+            }
+        }
+        var outputs = [[String: Tensor]](repeating: [:], count: samples.count)
+        for result in results {
+            for (index, output) in try result.get() { outputs[index] = output }
+        }
+        return outputs
     }
 }

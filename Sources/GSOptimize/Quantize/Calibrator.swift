@@ -1,3 +1,4 @@
+import GSCore
 import GSExec
 
 #if canImport(Glibc)
@@ -72,7 +73,7 @@ public struct TensorStatistics: Sendable {
 /// Runs the float model over calibration samples with the executor, recording the values
 /// of the named tensors. Min/max needs one pass; histograms a second one, over the range
 /// the first found, so no bin is ever re-scaled.
-public struct Calibrator {
+public struct Calibrator: Sendable {
     public let executor: Executor
     public let tensors: Set<String>
     public let method: CalibrationMethod
@@ -84,11 +85,48 @@ public struct Calibrator {
         self.method = method
     }
 
+    /// Samples run two at a time (`lanes`), each lane measuring its own share (every
+    /// other sample); lanes merge in order, so the result does not depend on timing.
+    static let lanes = 2
+
     public func run(_ samples: [[String: Tensor]]) throws -> [String: TensorStatistics] {
+        var statistics = try Self.merged(
+            parallelMap(min(Self.lanes, samples.count)) { lane in
+                Result { try self.ranges(stride(from: lane, to: samples.count, by: Self.lanes).map { samples[$0] }) }
+            })
+        guard method != .minMax else { return statistics }
+        let absolute = method == .entropy
+        for (name, stats) in statistics {
+            var updated = stats
+            updated.histogram = [Double](repeating: 0, count: Self.bins)
+            updated.histogramLow = absolute ? 0 : stats.minimum
+            updated.histogramHigh = absolute ? max(abs(stats.minimum), abs(stats.maximum)) : stats.maximum
+            statistics[name] = updated
+        }
+        let bounds = statistics
+        let histograms = parallelMap(min(Self.lanes, samples.count)) { lane in
+            Result {
+                try self.histograms(
+                    stride(from: lane, to: samples.count, by: Self.lanes).map { samples[$0] }, bounds: bounds,
+                    absolute: absolute)
+            }
+        }
+        for lane in histograms {
+            for (name, counts) in try lane.get() {
+                guard var stats = statistics.removeValue(forKey: name) else { continue }
+                for i in counts.indices { stats.histogram[i] += counts[i] }
+                statistics[name] = stats
+            }
+        }
+        return statistics
+    }
+
+    /// First pass over some samples: each tensor's range and channel sums.
+    func ranges(_ samples: [[String: Tensor]]) throws -> [String: TensorStatistics] {
         var statistics: [String: TensorStatistics] = [:]
         func record(_ name: String, _ tensor: Tensor) {
             guard tensors.contains(name), tensor.isFloatStorage else { return }
-            var stats = statistics[name] ?? TensorStatistics()
+            var stats = statistics.removeValue(forKey: name) ?? TensorStatistics()
             let (low, high) = Self.extremes(tensor)
             stats.minimum = min(stats.minimum, low)
             stats.maximum = max(stats.maximum, high)
@@ -101,23 +139,44 @@ public struct Calibrator {
             for (name, tensor) in sample { record(name, tensor) }
             _ = try executor.run(sample, fetch: [], observe: record)
         }
-        guard method != .minMax else { return statistics }
-        let absolute = method == .entropy
-        for (name, stats) in statistics {
-            var updated = stats
-            updated.histogram = [Double](repeating: 0, count: Self.bins)
-            updated.histogramLow = absolute ? 0 : stats.minimum
-            updated.histogramHigh = absolute ? max(abs(stats.minimum), abs(stats.maximum)) : stats.maximum
-            statistics[name] = updated
-        }
+        return statistics
+    }
+
+    /// Second pass over some samples: each tensor's histogram over the range `bounds` holds.
+    func histograms(_ samples: [[String: Tensor]], bounds: [String: TensorStatistics], absolute: Bool) throws
+        -> [String: [Double]]
+    {
+        var statistics = bounds
         func histogram(_ name: String, _ tensor: Tensor) {
-            guard var stats = statistics[name], tensor.isFloatStorage else { return }
-            Self.accumulate(tensor, into: &stats, absolute: absolute)
-            statistics[name] = stats
+            guard statistics[name] != nil, tensor.isFloatStorage else { return }
+            Self.accumulate(tensor, into: &statistics[name]!, absolute: absolute)
         }
         for sample in samples {
             for (name, tensor) in sample { histogram(name, tensor) }
             _ = try executor.run(sample, fetch: [], observe: histogram)
+        }
+        return statistics.mapValues(\.histogram)
+    }
+
+    /// The lanes' first-pass statistics as one, merged in lane order.
+    static func merged(_ lanes: [Result<[String: TensorStatistics], any Error>]) throws -> [String: TensorStatistics] {
+        var statistics: [String: TensorStatistics] = [:]
+        for lane in lanes {
+            for (name, found) in try lane.get() {
+                guard var stats = statistics.removeValue(forKey: name) else {
+                    statistics[name] = found
+                    continue
+                }
+                stats.minimum = min(stats.minimum, found.minimum)
+                stats.maximum = max(stats.maximum, found.maximum)
+                if stats.channelSums.isEmpty {
+                    stats.channelSums = found.channelSums
+                } else if stats.channelSums.count == found.channelSums.count {
+                    for i in stats.channelSums.indices { stats.channelSums[i] += found.channelSums[i] }
+                }
+                stats.valuesPerChannel += found.valuesPerChannel
+                statistics[name] = stats
+            }
         }
         return statistics
     }
