@@ -57,9 +57,33 @@ struct BroadcastWalker {
     let shape: [Int]
     let inputStrides: [[Int]]
 
+    /// Axes of size 1 are dropped and neighbouring axes that every input steps through as
+    /// one (a per-channel bias over H x W, a scalar over a whole tensor) are merged, so runs
+    /// are as long as the memory layout allows: a [1, C, H, W] + [1, C, 1, 1] walks C runs of
+    /// H x W, not C x H runs of W.
     init(output shape: [Int], inputs: [[Int]]) {
-        self.shape = shape
-        self.inputStrides = inputs.map { Shapes.broadcastStrides($0, to: shape) }
+        let strides = inputs.map { Shapes.broadcastStrides($0, to: shape) }
+        var merged: [Int] = []
+        var mergedStrides = [[Int]](repeating: [], count: strides.count)
+        for axis in shape.indices where shape[axis] != 1 {
+            let joins =
+                !merged.isEmpty
+                && strides.indices.allSatisfy { i in mergedStrides[i].last! == strides[i][axis] * shape[axis] }
+            if joins {
+                merged[merged.count - 1] *= shape[axis]
+                for i in strides.indices { mergedStrides[i][mergedStrides[i].count - 1] = strides[i][axis] }
+            } else {
+                merged.append(shape[axis])
+                for i in strides.indices { mergedStrides[i].append(strides[i][axis]) }
+            }
+        }
+        if merged.isEmpty, Tensor.count(of: shape) == 1, !shape.isEmpty {
+            // Every axis has size 1: one run of one element.
+            merged = [1]
+            mergedStrides = strides.map { _ in [0] }
+        }
+        self.shape = merged
+        self.inputStrides = mergedStrides
     }
 
     func forEachRun(_ body: (_ outputOffset: Int, _ inputOffsets: [Int], _ innerStrides: [Int], _ count: Int) -> Void) {

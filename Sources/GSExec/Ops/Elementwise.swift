@@ -52,6 +52,151 @@ extension Tensor {
 protocol BinaryArithmetic {
     static func float(_ a: Float, _ b: Float) -> Float
     static func int(_ a: Int64, _ b: Int64) -> Int64
+    /// The four float operations that have loops of their own (`FloatRuns`).
+    static var floatKind: FloatRuns.Kind? { get }
+}
+
+extension BinaryArithmetic {
+    static var floatKind: FloatRuns.Kind? { nil }
+}
+
+/// Float `+ - * /` over one broadcast run, eight lanes at a time, in concrete loops: called
+/// through the generic kernels, the per-element operation stays a call and the loops do not
+/// vectorize (PP-OCR's recognizer spends most of its time adding and multiplying by
+/// scalars).
+enum FloatRuns {
+    enum Kind { case add, sub, mul, div }
+
+    /// `o[i] = x[i * xStride] op y[i * yStride]` for strides (1, 1), (1, 0) and (0, 1);
+    /// false for other strides (the caller's general loop does those).
+    static func apply(
+        _ kind: Kind, _ x: UnsafePointer<Float>, _ xStride: Int, _ y: UnsafePointer<Float>, _ yStride: Int,
+        _ o: UnsafeMutablePointer<Float>, _ n: Int
+    ) -> Bool {
+        switch (xStride, yStride) {
+        case (1, 1):
+            switch kind {
+            case .add:
+                lanes(x, y, o, n) {
+                    $0 + $1
+                } scalar: {
+                    $0 + $1
+                }
+            case .sub:
+                lanes(x, y, o, n) {
+                    $0 - $1
+                } scalar: {
+                    $0 - $1
+                }
+            case .mul:
+                lanes(x, y, o, n) {
+                    $0 * $1
+                } scalar: {
+                    $0 * $1
+                }
+            case .div:
+                lanes(x, y, o, n) {
+                    $0 / $1
+                } scalar: {
+                    $0 / $1
+                }
+            }
+        case (1, 0):
+            let b = y[0]
+            switch kind {
+            case .add:
+                lanes(x, o, n) {
+                    $0 + b
+                } scalar: {
+                    $0 + b
+                }
+            case .sub:
+                lanes(x, o, n) {
+                    $0 - b
+                } scalar: {
+                    $0 - b
+                }
+            case .mul:
+                lanes(x, o, n) {
+                    $0 * b
+                } scalar: {
+                    $0 * b
+                }
+            case .div:
+                lanes(x, o, n) {
+                    $0 / b
+                } scalar: {
+                    $0 / b
+                }
+            }
+        case (0, 1):
+            let a = x[0]
+            switch kind {
+            case .add:
+                lanes(y, o, n) {
+                    a + $0
+                } scalar: {
+                    a + $0
+                }
+            case .sub:
+                lanes(y, o, n) {
+                    a - $0
+                } scalar: {
+                    a - $0
+                }
+            case .mul:
+                lanes(y, o, n) {
+                    a * $0
+                } scalar: {
+                    a * $0
+                }
+            case .div:
+                lanes(y, o, n) {
+                    a / $0
+                } scalar: {
+                    a / $0
+                }
+            }
+        default:
+            return false
+        }
+        return true
+    }
+
+    @inline(__always)
+    static func lanes(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int,
+        _ vector: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>, scalar: (Float, Float) -> Float
+    ) {
+        var i = 0
+        while i + 8 <= n {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: vector(a, b), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            o[i] = scalar(x[i], y[i])
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    static func lanes(
+        _ x: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int,
+        _ vector: (SIMD8<Float>) -> SIMD8<Float>, scalar: (Float) -> Float
+    ) {
+        var i = 0
+        while i + 8 <= n {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: vector(a), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            o[i] = scalar(x[i])
+            i += 1
+        }
+    }
 }
 
 /// A comparison or logical operation producing booleans.
@@ -69,6 +214,7 @@ enum Broadcast {
         let count = Tensor.count(of: shape)
         switch (Lanes(a), Lanes(b)) {
         case (.float(let x), .float(let y)):
+            let kind = Op.floatKind
             var out = [Float](repeating: 0, count: count)
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeBufferPointer { py in
@@ -77,6 +223,7 @@ enum Broadcast {
                             let xs = px.baseAddress! + offsets[0]
                             let ys = py.baseAddress! + offsets[1]
                             let os = po.baseAddress! + o
+                            if let kind, FloatRuns.apply(kind, xs, strides[0], ys, strides[1], os, n) { return }
                             switch (strides[0], strides[1]) {
                             case (1, 1): for i in 0..<n { os[i] = Op.float(xs[i], ys[i]) }
                             case (1, 0):
@@ -130,16 +277,19 @@ enum Broadcast {
 }
 
 enum AddOp: BinaryArithmetic {
+    static var floatKind: FloatRuns.Kind? { .add }
     static func float(_ a: Float, _ b: Float) -> Float { a + b }
     static func int(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
 }
 
 enum SubOp: BinaryArithmetic {
+    static var floatKind: FloatRuns.Kind? { .sub }
     static func float(_ a: Float, _ b: Float) -> Float { a - b }
     static func int(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
 }
 
 enum MulOp: BinaryArithmetic {
+    static var floatKind: FloatRuns.Kind? { .mul }
     static func float(_ a: Float, _ b: Float) -> Float { a * b }
     static func int(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
 }
@@ -147,6 +297,7 @@ enum MulOp: BinaryArithmetic {
 /// Integer division truncates toward zero (as ONNX Runtime does); division by zero gives 0
 /// rather than trapping.
 enum DivOp: BinaryArithmetic {
+    static var floatKind: FloatRuns.Kind? { .div }
     static func float(_ a: Float, _ b: Float) -> Float { a / b }
     static func int(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? 0 : a.dividedReportingOverflow(by: b).partialValue }
 }

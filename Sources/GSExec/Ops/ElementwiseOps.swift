@@ -211,6 +211,32 @@ struct ClipKernel: Kernel {
     let attributeMin: Float
     let attributeMax: Float
 
+    /// `values` clamped to [low, high] eight lanes at a time by compare-and-blend (a NaN
+    /// stays NaN, as `min(max(x, low), high)` leaves it): MobileNets clip every other tensor.
+    static func clamp(_ values: [Float], _ low: Float, _ high: Float) -> [Float] {
+        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { input in
+                guard let x = input.baseAddress, let y = out.baseAddress else { return }
+                let count = input.count
+                let lows = SIMD8<Float>(repeating: low)
+                let highs = SIMD8<Float>(repeating: high)
+                var i = 0
+                while i + 8 <= count {
+                    var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                    v = v.replacing(with: lows, where: v .< lows)
+                    v = v.replacing(with: highs, where: v .> highs)
+                    UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < count {
+                    y[i] = min(max(x[i], low), high)
+                    i += 1
+                }
+            }
+            initialized = values.count
+        }
+    }
+
     init(_ node: ExecNode, opset: Int) throws {
         let attributes = Attributes(node)
         attributeMin = try attributes.float("min", default: -.greatestFiniteMagnitude)
@@ -221,6 +247,12 @@ struct ClipKernel: Kernel {
         let input = try required(inputs, 0)
         let low = inputs.count > 1 ? inputs[1]?.floatValues.first : nil
         let high = inputs.count > 2 ? inputs[2]?.floatValues.first : nil
+        if case .float(let values) = input.storage {
+            return [
+                Tensor(
+                    shape: input.shape, storage: .float(Self.clamp(values, low ?? attributeMin, high ?? attributeMax)))
+            ]
+        }
         if input.isFloatingPoint {
             let lo = low ?? attributeMin
             let hi = high ?? attributeMax

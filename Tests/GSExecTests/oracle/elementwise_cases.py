@@ -18,6 +18,11 @@ def cases():
         out.append({"name": f"{op}-broadcast", "op": op, "inputs": [f(2, 3, 4, 5), f(3, 1, 5)]})
         out.append({"name": f"{op}-scalar", "op": op, "inputs": [f(4, 5), f()]})
         out.append({"name": f"{op}-channel", "op": op, "inputs": [f(1, 8, 6, 6), f(1, 8, 1, 1)]})
+        # Runs merged across axes, scalars on either side, lengths that are not a multiple
+        # of the eight SIMD lanes, size-1 axes in the middle.
+        out.append({"name": f"{op}-scalar-first", "op": op, "inputs": [f(1), f(2, 7, 13) + 3]})
+        out.append({"name": f"{op}-same-long", "op": op, "inputs": [f(3, 37), f(3, 37) + 3]})
+        out.append({"name": f"{op}-middle-ones", "op": op, "inputs": [f(2, 1, 3, 1, 9), f(1, 4, 3, 1, 1) + 3]})
     for op in ["Add", "Sub", "Mul", "Max", "Min"]:
         out.append({"name": f"{op}-int64", "op": op, "inputs": [i(3, 4), i(4)]})
     out.append({"name": "Div-int64", "op": "Div", "inputs": [i(3, 4) * 7, np.array([2, -3, 5, 4], dtype=np.int64)]})
@@ -38,6 +43,7 @@ def cases():
     out.append({"name": "HardSigmoid", "op": "HardSigmoid", "attrs": {"alpha": 0.2, "beta": 0.5}, "inputs": [f(4, 9) * 4]})
     out.append({"name": "LeakyRelu", "op": "LeakyRelu", "attrs": {"alpha": 0.1}, "inputs": [f(4, 9)]})
     out.append({"name": "Clip-inputs", "op": "Clip", "inputs": [f(4, 9) * 5, np.array(0, dtype=np.float32), np.array(6, dtype=np.float32)]})
+    out.append({"name": "Clip-long", "op": "Clip", "inputs": [f(5, 67) * 5, np.array(0, dtype=np.float32), np.array(6, dtype=np.float32)]})
     out.append({"name": "Clip-min-only", "op": "Clip", "inputs": [f(4, 9), np.array(-0.5, dtype=np.float32)]})
     out.append({"name": "Clip-opset6", "op": "Clip", "opset": 6, "attrs": {"min": -1.0, "max": 1.0}, "inputs": [f(4, 9) * 3]})
     out.append({"name": "Where", "op": "Where", "inputs": [f(3, 4) > 0, f(3, 4), f(4)]})
