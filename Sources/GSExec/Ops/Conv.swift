@@ -84,41 +84,109 @@ struct ConvKernel: Kernel {
         let strideH, strideW, dilationH, dilationW, padTop, padLeft: Int
     }
 
-    /// One channel in, one channel out: a direct loop, vectorised along output rows.
+    /// One channel in, one channel out, every output computed in one pass over its window
+    /// (all taps summed in registers, stored once). Columns whose whole window lies inside
+    /// the image run eight outputs at a time when the stride is 1; the border columns, and
+    /// strided rows, sum their taps one output at a time with bounds checks.
     static func depthwise(
         _ g: Window, _ src: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>
     ) {
         let pointers = ConvPointers(src: src, weight: weight, dst: dst)
-        DispatchQueue.concurrentPerform(iterations: min(g.c, Parallel.cores * 4)) { chunk in
-            let chunks = min(g.c, Parallel.cores * 4)
+        // Interior columns: ox·strideW - padLeft >= 0 and ox·strideW + (kw-1)·dilationW - padLeft < w.
+        let interiorStart = min(g.ow, (g.padLeft + g.strideW - 1) / g.strideW)
+        let reach = g.w - 1 - (g.kw - 1) * g.dilationW + g.padLeft
+        let interiorEnd = reach < 0 ? interiorStart : max(interiorStart, min(g.ow, reach / g.strideW + 1))
+        let chunks = min(g.c, Parallel.cores * 4)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var channel = chunk
             while channel < g.c {
                 let input = pointers.src + channel * g.h * g.w
                 let filter = pointers.weight + channel * g.kh * g.kw
                 let output = pointers.dst + channel * g.oh * g.ow
                 for oy in 0..<g.oh {
-                    let row = output + oy * g.ow
-                    for ky in 0..<g.kh {
-                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                        guard iy >= 0, iy < g.h else { continue }
-                        let inputRow = input + iy * g.w
-                        for kx in 0..<g.kw {
-                            let value = filter[ky * g.kw + kx]
-                            let offset = kx * g.dilationW - g.padLeft
-                            // Output columns whose input column is inside the image.
-                            let (first, lastExclusive) = validColumns(g, offset: offset)
-                            guard first < lastExclusive else { continue }
-                            if g.strideW == 1 {
-                                let base = inputRow + offset
-                                for ox in first..<lastExclusive { row[ox] += value * base[ox] }
-                            } else {
-                                for ox in first..<lastExclusive { row[ox] += value * inputRow[ox * g.strideW + offset] }
-                            }
-                        }
-                    }
+                    depthwiseRow(
+                        g, input: input, filter: filter, row: output + oy * g.ow, oy: oy,
+                        interior: interiorStart..<interiorEnd)
                 }
                 channel += chunks
             }
+        }
+    }
+
+    /// One output row of one channel.
+    @inline(__always)
+    static func depthwiseRow(
+        _ g: Window, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, row: UnsafeMutablePointer<Float>,
+        oy: Int, interior: Range<Int>
+    ) {
+        // Kernel rows whose input row is inside the image.
+        let firstKy = max(0, (g.padTop - oy * g.strideH + g.dilationH - 1) / g.dilationH)
+        let rowBase = oy * g.strideH - g.padTop
+        let span = g.h - 1 - rowBase
+        let lastKy = span < 0 ? 0 : min(g.kh, span / g.dilationH + 1)
+        func tapsChecked(_ ox: Int) -> Float {
+            var sum: Float = 0
+            guard firstKy < lastKy else { return 0 }
+            for ky in firstKy..<lastKy {
+                let inputRow = input + (rowBase + ky * g.dilationH) * g.w
+                let taps = filter + ky * g.kw
+                for kx in 0..<g.kw {
+                    let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                    if ix >= 0, ix < g.w { sum += taps[kx] * inputRow[ix] }
+                }
+            }
+            return sum
+        }
+        for ox in 0..<interior.lowerBound { row[ox] = tapsChecked(ox) }
+        for ox in interior.upperBound..<g.ow { row[ox] = tapsChecked(ox) }
+        guard !interior.isEmpty else { return }
+        guard firstKy < lastKy else {
+            for ox in interior { row[ox] = 0 }
+            return
+        }
+        var ox = interior.lowerBound
+        if g.strideW == 1 {
+            while ox + 8 <= interior.upperBound {
+                var sum = SIMD8<Float>()
+                for ky in firstKy..<lastKy {
+                    let start = input + (rowBase + ky * g.dilationH) * g.w + ox - g.padLeft
+                    let taps = filter + ky * g.kw
+                    for kx in 0..<g.kw {
+                        let values = UnsafeRawPointer(start + kx * g.dilationW).loadUnaligned(as: SIMD8<Float>.self)
+                        sum.addProduct(SIMD8(repeating: taps[kx]), values)
+                    }
+                }
+                UnsafeMutableRawPointer(row + ox).storeBytes(of: sum, as: SIMD8<Float>.self)
+                ox += 8
+            }
+        } else if g.strideW == 2 {
+            // Sixteen inputs per tap, the even lanes kept; the odd last lane read must still
+            // lie in the row.
+            let lastTap = (g.kw - 1) * g.dilationW - g.padLeft
+            while ox + 8 <= interior.upperBound, 2 * ox + lastTap + 15 < g.w {
+                var sum = SIMD8<Float>()
+                for ky in firstKy..<lastKy {
+                    let start = input + (rowBase + ky * g.dilationH) * g.w + 2 * ox - g.padLeft
+                    let taps = filter + ky * g.kw
+                    for kx in 0..<g.kw {
+                        let values = UnsafeRawPointer(start + kx * g.dilationW).loadUnaligned(as: SIMD16<Float>.self)
+                        sum.addProduct(SIMD8(repeating: taps[kx]), values.evenHalf)
+                    }
+                }
+                UnsafeMutableRawPointer(row + ox).storeBytes(of: sum, as: SIMD8<Float>.self)
+                ox += 8
+            }
+        }
+        while ox < interior.upperBound {
+            var sum: Float = 0
+            let first = ox * g.strideW - g.padLeft
+            for ky in firstKy..<lastKy {
+                let start = input + (rowBase + ky * g.dilationH) * g.w + first
+                let taps = filter + ky * g.kw
+                for kx in 0..<g.kw { sum += taps[kx] * start[kx * g.dilationW] }
+            }
+            row[ox] = sum
+            ox += 1
         }
     }
 

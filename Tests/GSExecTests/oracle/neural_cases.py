@@ -19,6 +19,12 @@ def cases():
     out.append({"name": "Conv-grouped", "op": "Conv", "attrs": {"group": 2, "pads": [1, 1, 1, 1]}, "inputs": [f(1, 8, 10, 10), f(6, 4, 3, 3), f(6)]})
     out.append({"name": "Conv-depthwise", "op": "Conv", "attrs": {"group": 16, "pads": [1, 1, 1, 1]}, "inputs": [f(1, 16, 20, 21), f(16, 1, 3, 3), f(16)]})
     out.append({"name": "Conv-depthwise-s2", "op": "Conv", "attrs": {"group": 8, "strides": [2, 2], "pads": [1, 1, 1, 1]}, "inputs": [f(1, 8, 15, 16), f(8, 1, 3, 3)]})
+    # Depthwise windows at every border: dilated, padding wider than the kernel (rows and
+    # columns that read only padding), asymmetric pads, wide rows (eight-lane interiors).
+    out.append({"name": "Conv-depthwise-dilated", "op": "Conv", "attrs": {"group": 6, "dilations": [2, 2], "pads": [2, 2, 2, 2]}, "inputs": [f(1, 6, 17, 29), f(6, 1, 3, 3), f(6)]})
+    out.append({"name": "Conv-depthwise-bigpad", "op": "Conv", "attrs": {"group": 3, "pads": [4, 3, 4, 5]}, "inputs": [f(1, 3, 5, 11), f(3, 1, 3, 3)]})
+    out.append({"name": "Conv-depthwise-s2-wide", "op": "Conv", "attrs": {"group": 5, "strides": [2, 2], "pads": [0, 0, 1, 1]}, "inputs": [f(1, 5, 33, 41), f(5, 1, 3, 3), f(5)]})
+    out.append({"name": "Conv-depthwise-nopad-wide", "op": "Conv", "attrs": {"group": 4}, "inputs": [f(1, 4, 12, 40), f(4, 1, 3, 3)]})
     out.append({"name": "Conv-depthwise-5x5", "op": "Conv", "attrs": {"group": 4, "pads": [2, 2, 2, 2]}, "inputs": [f(1, 4, 9, 9), f(4, 1, 5, 5)]})
     out.append({"name": "Conv-pointwise", "op": "Conv", "inputs": [f(1, 32, 7, 9), f(24, 32, 1, 1), f(24)]})
     out.append({"name": "Conv-1d", "op": "Conv", "attrs": {"pads": [1, 1]}, "inputs": [f(2, 3, 20), f(5, 3, 3), f(5)]})
