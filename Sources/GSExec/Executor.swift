@@ -17,6 +17,13 @@ public final class Executor: Sendable {
     let outerSlots: [(name: String, slot: Int)]
     /// For each step, the slots whose last reader it is.
     let releases: [[Int]]
+    /// The steps with each Conv -> Clip/Relu pair run as one kernel (the activation applied
+    /// where the bias is added), for runs that neither observe values nor fetch a fused-away
+    /// one (calibration observes the convolution's own output, so it runs `steps`).
+    let fusedSteps: [Step]
+    let fusedReleases: [[Int]]
+    /// Slots the fused steps never fill: each fused convolution's own output.
+    let fusedAway: Set<Int>
 
     struct Step: Sendable {
         let node: ExecNode
@@ -66,6 +73,22 @@ public final class Executor: Sendable {
         }
         // Last readers: a value is released after its last step unless it is a graph output.
         let kept = Set(graph.outputs.compactMap { slots[$0.name] })
+        let constantValues = Dictionary(uniqueKeysWithValues: constants.map { ($0.0, $0.1) })
+        let (fusedSteps, fusedAway) = Self.fuseActivations(steps, kept: kept, constants: constantValues)
+        self.steps = steps
+        self.releases = Self.releases(steps, kept: kept)
+        self.fusedSteps = fusedSteps
+        self.fusedReleases = Self.releases(fusedSteps, kept: kept)
+        self.fusedAway = fusedAway
+        self.slotOfName = slots
+        self.slotCount = slots.count
+        self.constants = constants
+        self.inputSlots = inputSlots
+        self.outerSlots = outer
+    }
+
+    /// For each step, the slots it reads last (released after it), graph outputs aside.
+    static func releases(_ steps: [Step], kept: Set<Int>) -> [[Int]] {
         var lastUse: [Int: Int] = [:]
         for (index, step) in steps.enumerated() {
             for case let input? in step.inputs { lastUse[input] = index }
@@ -74,13 +97,59 @@ public final class Executor: Sendable {
         for (slotIndex, stepIndex) in lastUse where !kept.contains(slotIndex) {
             releases[stepIndex].append(slotIndex)
         }
-        self.steps = steps
-        self.slotOfName = slots
-        self.slotCount = slots.count
-        self.constants = constants
-        self.inputSlots = inputSlots
-        self.outerSlots = outer
-        self.releases = releases
+        return releases
+    }
+
+    /// `steps` with every Conv whose output only a Clip (constant bounds) or a Relu reads
+    /// replaced by one Conv step writing the activation's output; and the slots that are
+    /// then never filled.
+    static func fuseActivations(_ steps: [Step], kept: Set<Int>, constants: [Int: Tensor]) -> ([Step], Set<Int>) {
+        var readers: [Int: [Int]] = [:]
+        for (index, step) in steps.enumerated() {
+            for case let input? in step.inputs { readers[input, default: []].append(index) }
+        }
+        var fused: [Step] = []
+        var away: Set<Int> = []
+        var skip: Set<Int> = []
+        for (index, step) in steps.enumerated() {
+            if skip.contains(index) { continue }
+            guard var conv = step.kernel as? ConvKernel, step.outputs.count == 1, let out = step.outputs[0],
+                !kept.contains(out), let reader = readers[out], reader.count == 1, reader[0] > index,
+                let bounds = activationBounds(steps[reader[0]], input: out, constants: constants)
+            else {
+                fused.append(step)
+                continue
+            }
+            conv.activation = bounds
+            let activation = steps[reader[0]]
+            fused.append(Step(node: step.node, kernel: conv, inputs: step.inputs, outputs: activation.outputs))
+            away.insert(out)
+            skip.insert(reader[0])
+        }
+        return (fused, away)
+    }
+
+    /// The clamp a Relu or a Clip applies to `input`, when it reads nothing else that
+    /// varies (Clip's bounds from attributes or initializers).
+    static func activationBounds(_ step: Step, input: Int, constants: [Int: Tensor]) -> (low: Float, high: Float)? {
+        guard step.outputs.count == 1, step.outputs[0] != nil, step.inputs.first == input else { return nil }
+        switch step.node.opType {
+        case "Relu":
+            return step.inputs.count == 1 ? (0, .infinity) : nil
+        case "Clip":
+            guard let clip = step.kernel as? ClipKernel, step.inputs.count <= 3 else { return nil }
+            var bounds = (low: clip.attributeMin, high: clip.attributeMax)
+            for (position, slot) in step.inputs.enumerated().dropFirst() {
+                guard let slot else { continue }
+                guard slot != input, let value = constants[slot], value.isFloatingPoint, value.count == 1 else {
+                    return nil
+                }
+                if position == 1 { bounds.low = value.floatValues[0] } else { bounds.high = value.floatValues[0] }
+            }
+            return bounds
+        default:
+            return nil
+        }
     }
 
     /// Runs the graph. `fetch` names the values to return (default: the graph outputs);
@@ -104,6 +173,9 @@ public final class Executor: Sendable {
         }
         let wanted = Set((fetch ?? graph.outputs.map(\.name)).compactMap { slotOfName[$0] })
         let context = RunContext(opset: opset)
+        let fuse = observe == nil && wanted.isDisjoint(with: fusedAway)
+        let steps = fuse ? fusedSteps : self.steps
+        let releases = fuse ? fusedReleases : self.releases
         for (index, step) in steps.enumerated() {
             let inputs = step.inputs.map { $0.flatMap { values[$0] } }
             let outputs: [Tensor]

@@ -6,6 +6,9 @@ import Dispatch
 struct ConvKernel: Kernel {
     let attributes: Attributes
     let group: Int
+    /// A Clip or Relu the executor folded into this convolution (see `Executor`): applied
+    /// in the pass that adds the bias, instead of another pass over the output.
+    var activation: (low: Float, high: Float)?
 
     init(_ node: ExecNode) throws {
         attributes = Attributes(node)
@@ -41,7 +44,11 @@ struct ConvKernel: Kernel {
         if let biasValues, biasValues.count != m {
             throw ExecError("bias has \(biasValues.count) values for \(m) channels")
         }
-        var out = [Float](repeating: 0, count: n * m * oh * ow)
+        // Not zero-filled: the depthwise loop and the GEMM (which writes C on its first
+        // k block) store every output.
+        var out = [Float](unsafeUninitializedCapacity: n * m * oh * ow) { _, initialized in
+            initialized = n * m * oh * ow
+        }
         let window = Window(
             c: c, h: h, w: wIn, m: m, kh: kh, kw: kw, oh: oh, ow: ow,
             strideH: geometry.strides[0], strideW: geometry.strides[1],
@@ -62,20 +69,61 @@ struct ConvKernel: Kernel {
                 }
             }
         }
-        if let biasValues {
+        // Float outputs take the folded activation with the bias; other types are clamped
+        // after conversion, exactly as a separate Clip would.
+        let clampHere = activation != nil && Self.isFloat(x)
+        if biasValues != nil || clampHere {
             let plane = oh * ow
+            let (low, high) = clampHere ? activation! : (-Float.infinity, Float.infinity)
             out.withUnsafeMutableBufferPointer { pout in
                 for image in 0..<n {
                     for channel in 0..<m {
                         let row = pout.baseAddress! + (image * m + channel) * plane
-                        let value = biasValues[channel]
-                        for i in 0..<plane { row[i] += value }
+                        Self.finish(row, plane, bias: biasValues?[channel] ?? 0, low: low, high: high, clamp: clampHere)
                     }
                 }
             }
         }
         let shape = oneD ? [n, m, ow] : [n, m, oh, ow]
-        return [Tensor.fromFloats(out, shape: shape, like: x.storage)]
+        let result = Tensor.fromFloats(out, shape: shape, like: x.storage)
+        if let activation, !clampHere {
+            return [
+                Tensor.fromFloats(
+                    ClipKernel.clamp(result.floatValues, activation.low, activation.high), shape: shape,
+                    like: result.storage)
+            ]
+        }
+        return [result]
+    }
+
+    static func isFloat(_ tensor: Tensor) -> Bool {
+        if case .float = tensor.storage { return true }
+        return false
+    }
+
+    /// `row[i] = clamp(row[i] + bias)` (or only the bias), eight lanes at a time; a NaN
+    /// stays NaN, as Clip and Relu leave it.
+    static func finish(
+        _ row: UnsafeMutablePointer<Float>, _ count: Int, bias: Float, low: Float, high: Float, clamp: Bool
+    ) {
+        let biases = SIMD8<Float>(repeating: bias)
+        let lows = SIMD8<Float>(repeating: low)
+        let highs = SIMD8<Float>(repeating: high)
+        var i = 0
+        while i + 8 <= count {
+            var v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self) + biases
+            if clamp {
+                v = v.replacing(with: lows, where: v .< lows)
+                v = v.replacing(with: highs, where: v .> highs)
+            }
+            UnsafeMutableRawPointer(row + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            let v = row[i] + bias
+            row[i] = clamp ? min(max(v, low), high) : v
+            i += 1
+        }
     }
 
     /// Sizes of one convolution, in 2-D.
