@@ -16,6 +16,16 @@ let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + kernelCPU)
 ]
 
+/// The AVX-512 copy of the micro-kernel (x86-64-v4; on other architectures it is plain code
+/// that GSExec never calls).
+#if arch(x86_64)
+    let avx512Math: [SwiftSetting] = [
+        .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-target-cpu", "skylake-avx512"])
+    ]
+#else
+    let avx512Math: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+#endif
+
 let package = Package(
     name: "gsctl",
     platforms: [.macOS(.v14)],
@@ -36,7 +46,9 @@ let package = Package(
         .target(name: "GSSpec", dependencies: ["GSCore", "CYAML"]),
         .target(name: "GSPlan", dependencies: ["GSCore", "GSSpec"]),
         .target(name: "ONNX", dependencies: ["GSCore"]),
-        .target(name: "GSExec", dependencies: ["GSCore", "ONNX"], swiftSettings: fastMath),
+        // The GEMM micro-kernel again, for AVX-512 CPUs (chosen at run time by GSExec).
+        .target(name: "GSKernelsAVX512", swiftSettings: avx512Math),
+        .target(name: "GSExec", dependencies: ["GSCore", "ONNX", "GSKernelsAVX512"], swiftSettings: fastMath),
         // Decoders of untrusted files keep Swift's checks (no -Ounchecked here).
         .target(name: "GSData", dependencies: ["GSCore", "GSExec", "CJPEG", "CPNG", "CArchive"]),
         .target(name: "GSBundle", dependencies: ["GSCore", "CArchive", "CCrypto"]),

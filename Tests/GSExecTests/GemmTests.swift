@@ -31,7 +31,10 @@ struct SplitMix: RandomNumberGenerator {
         return c
     }
 
-    @Test(arguments: [(1, 1, 1), (6, 16, 8), (7, 17, 300), (13, 33, 5), (64, 100, 257), (130, 70, 600), (5, 2000, 3)])
+    @Test(arguments: [
+        (1, 1, 1), (6, 16, 8), (7, 17, 300), (13, 33, 5), (64, 100, 257), (130, 70, 600), (5, 2000, 3),
+        (9, 2500, 20),
+    ])
     func matchesTheTripleLoop(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var random = SplitMix(state: UInt64(m * 1000 + n * 10 + k))
@@ -50,6 +53,40 @@ struct SplitMix: RandomNumberGenerator {
         let expected = reference(m, n, k, a, b)
         let worst = zip(c, expected).map { abs($0 - $1) }.max() ?? 0
         #expect(worst <= 1e-4 * Float(k).squareRoot(), "max error \(worst)")
+    }
+
+    /// On an AVX-512 CPU the tiles run GSKernelsAVX512's copy of the micro-kernel; it must
+    /// give the same bits as the AVX2 one (same fused multiply-adds, same order), writing and
+    /// accumulating, whole and partial tiles.
+    @Test(.enabled(if: CPUFeatures.has("avx512f"), "needs an AVX-512 CPU"))
+    func theAVX512KernelGivesTheSameBits() {
+        let saved = Gemm.useAVX512
+        defer { Gemm.useAVX512 = saved }
+        for (m, n, k) in [(7, 2100, 37), (12, 16, 300), (6, 40, 3)] {
+            var random = SplitMix(state: UInt64(m + n + k))
+            let a = random.floats(m * k)
+            let b = random.floats(k * n)
+            let start = random.floats(m * n)
+            var results: [[Float]] = []
+            for avx512 in [false, true] {
+                for accumulate in [false, true] {
+                    Gemm.useAVX512 = avx512
+                    var c = start
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                Gemm.multiply(
+                                    m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
+                                    c: pc.baseAddress!, ldc: n, accumulate: accumulate)
+                            }
+                        }
+                    }
+                    results.append(c)
+                }
+            }
+            #expect(results[0] == results[2], "\(m)x\(n)x\(k) writing")
+            #expect(results[1] == results[3], "\(m)x\(n)x\(k) accumulating")
+        }
     }
 
     @Test func accumulateAddsToC() {

@@ -1,4 +1,5 @@
 import Dispatch
+import GSKernelsAVX512
 
 #if canImport(Glibc)
     import Glibc
@@ -16,6 +17,15 @@ public enum Gemm {
     static let nr = 16
     static let kc = 256
     static let mc = 96
+    /// Columns per packed block of B: 256 x 1024 floats (1 MiB) stay in cache while every
+    /// row block of A passes over them (a convolution's n is its whole image, 22,500 columns
+    /// for SSDLite's first layers).
+    static let nc = 1024
+
+    /// Whether tiles run GSKernelsAVX512's copy of the micro-kernel: on CPUs with AVX-512F
+    /// (results are bit-identical: the same fused multiply-adds in the same order), unless
+    /// `GSCTL_NO_AVX512` is set.
+    nonisolated(unsafe) public static var useAVX512 = CPUFeatures.has("avx512f") && getenv("GSCTL_NO_AVX512") == nil
 
     /// Multiplies on every core when the product is large enough to pay for threads.
     public static func multiply(
@@ -58,13 +68,31 @@ public enum Gemm {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool
     ) {
-        let panelsN = (n + nr - 1) / nr
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: panelsN * nr * kc)
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: min(n, nc) / nr * nr * kc + nr * kc)
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: ((mc + mr - 1) / mr) * mr * kc)
         defer {
             packedB.deallocate()
             packedA.deallocate()
         }
+        var j0 = 0
+        while j0 < n {
+            let nb = min(nc, n - j0)
+            block(
+                m: m, n: nb, k: k, a: a, lda: lda, b: b + j0, ldb: ldb, c: c + j0, ldc: ldc, accumulate: accumulate,
+                packedA: packedA, packedB: packedB)
+            j0 += nb
+        }
+    }
+
+    /// One block of columns: loops over k blocks and row blocks.
+    static func block(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>
+    ) {
+        let panelsN = (n + nr - 1) / nr
         var k0 = 0
         while k0 < k {
             let kb = min(kc, k - k0)
@@ -81,10 +109,17 @@ public enum Gemm {
                     let aPanel = packedA + panelRow * mr * kb
                     for panel in 0..<panelsN {
                         let cols = min(nr, n - panel * nr)
-                        microKernel(
-                            k: kb, a: aPanel, b: packedB + panel * nr * kb,
-                            c: c + (i0 + panelRow * mr) * ldc + panel * nr, ldc: ldc,
-                            rows: rows, cols: cols, add: add)
+                        if useAVX512 {
+                            microKernel512(
+                                k: kb, a: aPanel, b: packedB + panel * nr * kb,
+                                c: c + (i0 + panelRow * mr) * ldc + panel * nr, ldc: ldc,
+                                rows: rows, cols: cols, add: add)
+                        } else {
+                            microKernel(
+                                k: kb, a: aPanel, b: packedB + panel * nr * kb,
+                                c: c + (i0 + panelRow * mr) * ldc + panel * nr, ldc: ldc,
+                                rows: rows, cols: cols, add: add)
+                        }
                     }
                     panelRow += 1
                 }
@@ -176,8 +211,20 @@ public enum Gemm {
             c5.addProduct(SIMD16(repeating: ap[5]), bp)
             ap += 6
         }
-        let results = (c0, c1, c2, c3, c4, c5)
-        withUnsafeBytes(of: results) { raw in
+        let tile = (c0, c1, c2, c3, c4, c5)
+        if cols == 16 {
+            // Whole rows of the tile: one sixteen-lane store (or load, add, store) each.
+            withUnsafeBytes(of: tile) { raw in
+                for r in 0..<rows {
+                    let row = UnsafeMutableRawPointer(c + r * ldc)
+                    var value = raw.loadUnaligned(fromByteOffset: r * 64, as: SIMD16<Float>.self)
+                    if add { value += row.loadUnaligned(as: SIMD16<Float>.self) }
+                    row.storeBytes(of: value, as: SIMD16<Float>.self)
+                }
+            }
+            return
+        }
+        withUnsafeBytes(of: tile) { raw in
             let values = raw.bindMemory(to: Float.self)
             for r in 0..<rows {
                 let row = c + r * ldc

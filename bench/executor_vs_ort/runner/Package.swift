@@ -2,7 +2,7 @@
 // bench/executor_vs_ort/runner: runs gsctl's Swift executor on given inputs and times it.
 //
 // The main package exports only GSSpec and GSPlan as products, so this package compiles the
-// executor's modules itself: Sources/{GSCore,ONNX,GSExec,GSData,C*} are symlinks to the main
+// executor's modules itself: Sources/{GSCore,ONNX,GSKernelsAVX512,GSExec,GSData,C*} are symlinks to the main
 // package's Sources/, with the same target names, dependencies and compiler settings as
 // ../../../Package.swift (keep them in step). Build with -c release.
 import PackageDescription
@@ -17,6 +17,14 @@ let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + kernelCPU)
 ]
 
+#if arch(x86_64)
+    let avx512Math: [SwiftSetting] = [
+        .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked", "-target-cpu", "skylake-avx512"])
+    ]
+#else
+    let avx512Math: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+#endif
+
 let package = Package(
     name: "executor-runner",
     platforms: [.macOS(.v14)],
@@ -28,7 +36,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "GSCore", dependencies: ["CCrypto"]),
         .target(name: "ONNX", dependencies: ["GSCore"]),
-        .target(name: "GSExec", dependencies: ["GSCore", "ONNX"], swiftSettings: fastMath),
+        .target(name: "GSKernelsAVX512", swiftSettings: avx512Math),
+        .target(name: "GSExec", dependencies: ["GSCore", "ONNX", "GSKernelsAVX512"], swiftSettings: fastMath),
         .target(name: "GSData", dependencies: ["GSCore", "GSExec", "CJPEG", "CPNG", "CArchive"]),
         .executableTarget(name: "runner", dependencies: ["GSCore", "ONNX", "GSExec", "GSData"]),
     ],
