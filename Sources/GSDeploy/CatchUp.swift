@@ -126,7 +126,10 @@ struct CatchUp: Sendable {
                 if isCurrent(host, with: release, git: git) { continue }
                 let before = result.hosts[index]
                 var outcome = converge(host, release)
-                if outcome.status == .converged || outcome.status == .unchanged {
+                if outcome.status == .pending {
+                    outcome.message =
+                        "would catch up to revision \(release.revision.map { String($0.prefix(12)) } ?? "?"), the last release that passed on the rest of the fleet (\(reason))"
+                } else if outcome.status == .converged || outcome.status == .unchanged {
                     outcome.status = .caughtUp
                     outcome.message =
                         "caught up to revision \(release.revision.map { String($0.prefix(12)) } ?? "?"), the last release that passed on the rest of the fleet (\(reason))"

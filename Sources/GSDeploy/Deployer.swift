@@ -77,7 +77,7 @@ public enum Deployer {
             // A release that failed its gates on a host of this deployment is not rolled out
             // any further (the hosts stay on what passed) until a new revision fixes it or the
             // operator asks for a retry.
-            if !options.retryFailed, !options.dryRun,
+            if !options.retryFailed,
                 let failed = zip(hosts, checks).first(where: { $0.1.failedBefore != nil })
             {
                 var halted = Rollout.Result()

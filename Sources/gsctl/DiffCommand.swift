@@ -12,7 +12,9 @@ enum DiffCommand {
             Per host: install, upgrade FROM -> TO, nothing, or repair (files changed by hand on the
             host); which models were added, removed or changed (precision, variant), and how many bytes
             the host would download (the blobs it lacks). Exit 0 when nothing would change, 2 when
-            something would, 1 on errors or unreachable hosts: CI can gate on it.
+            something would, 1 on errors or unreachable hosts: CI can gate on it. A release that failed
+            its health gates on a host of its deployment is marked held: apply does not roll it out
+            (`apply --dry-run` shows which hosts it would catch up to the last release that passed).
             """,
         arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
         options: DeployContext.buildOptions + [
@@ -37,6 +39,7 @@ enum DiffCommand {
         var entries = parallelHosts(work.count) { i in
             hostDiff(work[i].host, work[i].release, inventory: inventory)
         }
+        entries = Self.markHeld(entries)
         if arguments.flag("prune") {
             // Hosts no deployment targets: `apply --prune` would stop and deactivate them.
             let targeted = Set(desired.plan.deployments.flatMap { $0.targets.map(\.host) })
@@ -61,9 +64,33 @@ enum DiffCommand {
             text += "\n"
             for line in entry["changes"]?.arrayValue ?? [] { text += "    \(line.stringValue ?? "")\n" }
             if let message = entry["error"]?.stringValue { text += "    \(message)\n" }
+            if let held = entry["held"]?.stringValue { text += "    held: \(held)\n" }
         }
         Terminal.write(json ? JSONValue.array(entries).pretty + "\n" : text)
         return failed ? .failure : changed ? .changesPending : .success
+    }
+
+    /// Where a deployment's release failed its gates on one of its hosts, apply does not roll
+    /// it out further (it halts, and catches lagging hosts up to the last release that passed):
+    /// every install or upgrade of that deployment says so instead of promising the change.
+    static func markHeld(_ entries: [JSONValue]) -> [JSONValue] {
+        var failedOn: [String: (host: String, reason: String)] = [:]
+        for entry in entries {
+            guard let deployment = entry["deployment"]?.stringValue, let reason = entry["failedHere"]?.stringValue,
+                failedOn[deployment] == nil
+            else { continue }
+            failedOn[deployment] = (entry["host"]?.stringValue ?? "?", reason)
+        }
+        return entries.map { entry in
+            guard case .object(var members) = entry, let deployment = entry["deployment"]?.stringValue,
+                let failed = failedOn[deployment],
+                ["install", "upgrade"].contains(entry["action"]?.stringValue ?? "")
+            else { return entry }
+            members["held"] = .string(
+                "this release failed its health gates on \(failed.host) (\(failed.reason)): apply will not roll it out (--retry-failed overrides) and catches hosts that lag up to the last release that passed"
+            )
+            return .object(members)
+        }
     }
 
     static func removal(_ host: String, inventory: Inventory) -> JSONValue {
@@ -99,6 +126,9 @@ enum DiffCommand {
             }
             entry["downloadBytes"] = .int(bytes)
             entry["from"] = .optional(check["state"]?["active"]?["name"]?.stringValue)
+            if let reason = check["state"]?["failed"]?[release.manifestDigest]?.stringValue {
+                entry["failedHere"] = .string(reason)
+            }
             var changes: [String] = drift.map {
                 "drift: \($0["kind"]?.stringValue ?? "") \($0["path"]?.stringValue ?? ""): \($0["detail"]?.stringValue ?? "")"
             }

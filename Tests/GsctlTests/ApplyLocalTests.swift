@@ -291,6 +291,12 @@ struct DeployRepo {
         #expect(again.status == 3)
         #expect(DeployRepo.results(again) == ["box1": "skipped", "box2": "skipped"], "\(again.out)")
         #expect(again.out.contains("failed its health gates on box1"), "\(again.out)")
+        // diff says the same instead of promising the upgrade.
+        let diff = try gsctl(["diff", "Specs", "--cache", repo.path + "/cache"], cwd: repo.path)
+        #expect(diff.status == 2, "\(diff.err)")
+        #expect(
+            diff.out.components(separatedBy: "held: this release failed its health gates on box1").count == 3,
+            "\(diff.out)")
         let retried = try repo.apply(["--retry-failed"])
         #expect(DeployRepo.results(retried)["box1"] == "rolled-back", "\(retried.out)")
         try repo.write(task: "exec sleep 605")
@@ -337,6 +343,19 @@ struct DeployRepo {
         let third = try repo.apply()
         #expect(third.status == 3)
         #expect(DeployRepo.results(third) == ["box1": "skipped", "box2": "skipped", "box3": "skipped"], "\(third.out)")
+        #expect(repo.current(2) == good)
+
+        // box2 is replaced by a blank device: a dry run says it would catch up, and changes
+        // nothing; the apply does it.
+        let stop = try gsctl(["agent", "stop", "--root", repo.host(2)], cwd: repo.path)
+        #expect(stop.status == 0, "\(stop.err)")
+        try FileManager.default.removeItem(atPath: repo.host(2))
+        let dry = try repo.apply(["--dry-run"])
+        #expect(DeployRepo.results(dry)["box2"] == "pending", "\(dry.out)")
+        #expect(ApplySSHTests.message(dry, "box2").contains("would catch up to revision \(v1.prefix(12))"))
+        #expect(repo.current(2) == nil)
+        let replaced = try repo.apply()
+        #expect(DeployRepo.results(replaced)["box2"] == "caught-up", "\(replaced.out)")
         #expect(repo.current(2) == good)
 
         // A fixed revision rolls out to all three.
