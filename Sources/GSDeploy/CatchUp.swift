@@ -117,6 +117,12 @@ struct CatchUp: Sendable {
         let candidates = candidates(git: git)
         for index in behind {
             let host = result.hosts[index].host
+            // A host at or past the newest candidate needs nothing, and no build of it.
+            if let newest = candidates.first, let running = states[host]?.active?.revision,
+                git.isAncestor(newest, of: running) == true
+            {
+                continue
+            }
             switch target(for: host, candidates: candidates, load: load) {
             case .failure(let error):
                 if result.hosts[index].status == .skipped {
