@@ -24,6 +24,9 @@ public final class Executor: Sendable {
     let fusedReleases: [[Int]]
     /// Slots the fused steps never fill: each fused convolution's own output.
     let fusedAway: Set<Int>
+    /// The initializers plus every Constant node's value: the fused steps skip those nodes
+    /// (a PP-OCR export has 308 of them, each a step per run).
+    let fusedConstants: [(slot: Int, tensor: Tensor)]
 
     struct Step: Sendable {
         let node: ExecNode
@@ -73,13 +76,24 @@ public final class Executor: Sendable {
         }
         // Last readers: a value is released after its last step unless it is a graph output.
         let kept = Set(graph.outputs.compactMap { slots[$0.name] })
-        let constantValues = Dictionary(uniqueKeysWithValues: constants.map { ($0.0, $0.1) })
-        let (fusedSteps, fusedAway) = Self.fuseActivations(steps, kept: kept, constants: constantValues)
+        // Constant nodes become values first, so a Clip whose bounds they give can be fused.
+        var fusedConstants = constants
+        var withoutConstants: [Step] = []
+        for step in steps {
+            if let constant = step.kernel as? ConstantKernel, step.outputs.count == 1, let slot = step.outputs[0] {
+                fusedConstants.append((slot, constant.value))
+            } else {
+                withoutConstants.append(step)
+            }
+        }
+        let constantValues = Dictionary(fusedConstants.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
+        let (fusedSteps, fusedAway) = Self.fuseActivations(withoutConstants, kept: kept, constants: constantValues)
         self.steps = steps
         self.releases = Self.releases(steps, kept: kept)
         self.fusedSteps = fusedSteps
         self.fusedReleases = Self.releases(fusedSteps, kept: kept)
         self.fusedAway = fusedAway
+        self.fusedConstants = fusedConstants
         self.slotOfName = slots
         self.slotCount = slots.count
         self.constants = constants
@@ -159,8 +173,10 @@ public final class Executor: Sendable {
         _ feeds: [String: Tensor], fetch: [String]? = nil, scope: [String: Tensor] = [:],
         observe: ((String, Tensor) -> Void)? = nil
     ) throws -> [String: Tensor] {
+        let wanted = Set((fetch ?? graph.outputs.map(\.name)).compactMap { slotOfName[$0] })
+        let fuse = observe == nil && wanted.isDisjoint(with: fusedAway)
         var values = [Tensor?](repeating: nil, count: slotCount)
-        for (slot, tensor) in constants { values[slot] = tensor }
+        for (slot, tensor) in fuse ? fusedConstants : constants { values[slot] = tensor }
         for (name, slot) in inputSlots {
             guard let tensor = feeds[name] else {
                 throw ExecError("no value fed for graph input `\(name)`")
@@ -171,9 +187,7 @@ public final class Executor: Sendable {
             guard let tensor = scope[name] else { throw ExecError("outer value `\(name)` is missing") }
             values[slot] = tensor
         }
-        let wanted = Set((fetch ?? graph.outputs.map(\.name)).compactMap { slotOfName[$0] })
         let context = RunContext(opset: opset)
-        let fuse = observe == nil && wanted.isDisjoint(with: fusedAway)
         let steps = fuse ? fusedSteps : self.steps
         let releases = fuse ? fusedReleases : self.releases
         for (index, step) in steps.enumerated() {

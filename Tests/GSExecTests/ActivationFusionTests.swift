@@ -52,6 +52,30 @@ import Testing
         #expect(fused.contains { $0.isNaN } == separate.contains { $0.isNaN })
     }
 
+    /// Exports like PP-OCR's give Clip its bounds through Constant nodes: those become
+    /// values when the executor is prepared, and the Clip is still fused.
+    @Test func clipBoundsFromConstantNodesAreFusedToo() throws {
+        var model = Self.model(NodeProto("Clip", inputs: ["c", "lowNode", "highNode"], outputs: ["y"]))
+        model.graph.node.insert(
+            contentsOf: [
+                NodeProto(
+                    "Constant", inputs: [], outputs: ["lowNode"],
+                    attributes: [.tensor("value", TensorProto(name: "", shape: [], values: [Float(0)]))]),
+                NodeProto(
+                    "Constant", inputs: [], outputs: ["highNode"],
+                    attributes: [.tensor("value", TensorProto(name: "", shape: [], values: [Float(6)]))]),
+            ], at: 0)
+        let executor = try ONNXImport.executor(for: model)
+        #expect(executor.steps.count == 4)
+        #expect(executor.fusedSteps.count == 1, "the Constants are values and the Clip is in the Conv")
+        var random = SplitMix(state: 5)
+        let feeds = ["x": Tensor(shape: [1, 3, 9, 13], floats: random.floats(351).map { $0 * 4 })]
+        let fused = try executor.run(feeds)["y"]!.floatValues
+        let separate = try executor.run(feeds) { _, _ in }["y"]!.floatValues
+        #expect(fused == separate)
+        #expect(fused.allSatisfy { $0 >= 0 && $0 <= 6 } && fused.contains(0) && fused.contains(6))
+    }
+
     @Test func aConvolutionWhoseOutputIsFetchedIsNotFusedAway() throws {
         let model = Self.model(Self.activations[0].1, extraOutput: true)
         let executor = try ONNXImport.executor(for: model)
