@@ -33,7 +33,7 @@ struct SplitMix: RandomNumberGenerator {
 
     @Test(arguments: [
         (1, 1, 1), (6, 16, 8), (7, 17, 300), (13, 33, 5), (64, 100, 257), (130, 70, 600), (5, 2000, 3),
-        (9, 2500, 20),
+        (9, 2500, 20), (22, 1, 88), (7, 1, 5),
     ])
     func matchesTheTripleLoop(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
@@ -103,5 +103,18 @@ struct SplitMix: RandomNumberGenerator {
             }
         }
         #expect(c == [11, 12, 13, 14])
+        // Matrix times vector (n = 1) takes its own path, accumulating too.
+        let x: [Float] = [1, 1]
+        var y: [Float] = [10, 10]
+        a.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    Gemm.multiply(
+                        m: 2, n: 1, k: 2, a: pa.baseAddress!, lda: 2, b: px.baseAddress!, ldb: 1, c: py.baseAddress!,
+                        ldc: 1, accumulate: true)
+                }
+            }
+        }
+        #expect(y == [13, 17])
     }
 }

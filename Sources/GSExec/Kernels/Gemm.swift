@@ -40,6 +40,12 @@ public enum Gemm {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        if n == 1, ldb == 1 {
+            // A matrix times a vector (a squeeze-and-excitation block's 1x1 convolutions on
+            // a pooled 1x1 map): dot products, no packing.
+            vector(m: m, k: k, a: a, lda: lda, x: b, y: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
         let work = m * n * k
         let threads = work < 1 << 18 ? 1 : min(Parallel.cores * 2, max(1, n / nr))
         if threads == 1 {
@@ -57,6 +63,30 @@ public enum Gemm {
             serial(
                 m: m, n: last - first, k: k, a: pointers.a, lda: lda, b: pointers.b + first, ldb: ldb,
                 c: pointers.c + first, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    /// `y[i·ldc] (+)= A[i, :] · x` for every row, eight lanes at a time along k.
+    static func vector(
+        m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        for i in 0..<m {
+            let row = a + i * lda
+            var lanes = SIMD8<Float>()
+            var p = 0
+            while p + 8 <= k {
+                let w = UnsafeRawPointer(row + p).loadUnaligned(as: SIMD8<Float>.self)
+                let v = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<Float>.self)
+                lanes.addProduct(w, v)
+                p += 8
+            }
+            var sum = lanes.sum()
+            while p < k {
+                sum += row[p] * x[p]
+                p += 1
+            }
+            y[i * ldc] = accumulate ? y[i * ldc] + sum : sum
         }
     }
 
