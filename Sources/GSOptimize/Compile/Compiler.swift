@@ -138,7 +138,7 @@ public enum Compiler {
     /// convolutions and products over the cores, so between those (small layers, the
     /// detector's post-processing) one sample leaves a core idle.
     static func runAll(_ executor: Executor, _ samples: [[String: Tensor]]) throws -> [[String: Tensor]] {
-        let lanes = min(2, samples.count)
+        let lanes = min(Calibrator.lanes, samples.count)
         let results = parallelMap(lanes) { lane in
             Result { () throws -> [(Int, [String: Tensor])] in
                 try stride(from: lane, to: samples.count, by: lanes).map { ($0, try executor.run(samples[$0])) }

@@ -85,7 +85,7 @@ public struct Calibrator: Sendable {
         self.method = method
     }
 
-    /// Samples run two at a time (`lanes`), each lane measuring its own share (every
+    /// Samples run two at a time (`lanes`; the compiler's accuracy check too), each lane measuring its own share (every
     /// other sample); lanes merge in order, so the result does not depend on timing.
     static let lanes = 2
 

@@ -1,8 +1,13 @@
-/// GSExec's GEMM micro-kernel compiled for x86-64-v4 (AVX-512): the same 6x16 tile over the
-/// same packed panels, its sixteen-lane accumulators one zmm register each instead of two
-/// ymm halves. Only called after GSExec has checked the CPU has AVX-512F (one binary runs
-/// on AVX2-only hosts too); everything else stays compiled for Haswell.
-public func microKernel512(
+/// The GEMM micro-kernel: a 6x16 block of C from packed panels (6-row panels of A, 16-column
+/// panels of B, both k-major), six sixteen-lane accumulators kept in registers for
+/// the whole k loop.
+///
+/// One source, compiled twice: this file lives in GSKernelsAVX512 (built for skylake-avx512,
+/// each accumulator one zmm register) and is linked into GSExec/Kernels (built for Haswell,
+/// each accumulator two ymm halves). GSExec calls `GSKernelsAVX512.microKernel` only on CPUs
+/// with AVX-512F, so one binary runs on AVX2-only hosts too, and both give the same bits
+/// (the same fused multiply-adds in the same order).
+public func microKernel(
     k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, add: Bool
 ) {

@@ -1,0 +1,1 @@
+../../GSKernelsAVX512/MicroKernel.swift
