@@ -14,7 +14,7 @@ import GSPlan
 /// revision. The host's bundle is rebuilt at that revision (builds are reproducible, so it
 /// is byte for byte the release its peers run when they share its device) and converged
 /// through the usual steps: lease, signature, gates, rollback on failure.
-struct CatchUp: Sendable {
+public struct CatchUp: Sendable {
     var deployment: DeploymentPlan
     var desired: DesiredState
     /// Each reachable host's state, read before the rollout.
@@ -103,6 +103,57 @@ struct CatchUp: Sendable {
         return git.isAncestor(revision, of: running) == true
     }
 
+    /// What catching `host` up means, decided from the hosts' states alone.
+    enum Decision {
+        /// It runs the newest release that passed, or a later revision: nothing to do.
+        case current
+        /// It should run this release instead.
+        case target(DesiredRelease)
+        /// No earlier release qualifies (why).
+        case none(GSError)
+    }
+
+    func decide(
+        _ host: String, candidates: [String], git: GitSource, load: (String) -> Result<DesiredState, GSError>
+    ) -> Decision {
+        // A host at or past the newest candidate needs nothing, and no build of it.
+        if let newest = candidates.first, let running = states[host]?.active?.revision,
+            git.isAncestor(newest, of: running) == true
+        {
+            return .current
+        }
+        switch target(for: host, candidates: candidates, load: load) {
+        case .failure(let error): return .none(error)
+        case .success(let release): return isCurrent(host, with: release, git: git) ? .current : .target(release)
+        }
+    }
+
+    /// For `gsctl diff`: what apply would do with each of `hosts` while `deployment`'s release
+    /// is held, one line per host, converging nothing (older revisions are built, into the
+    /// scratch folder `load` uses, exactly as apply would build them).
+    public static func preview(
+        deployment: DeploymentPlan, desired: DesiredState, states: [String: HostState], hosts: [String],
+        load: (String) -> Result<DesiredState, GSError>
+    ) -> [String: String] {
+        let catchUp = CatchUp(deployment: deployment, desired: desired, states: states, failedNow: [], reason: "")
+        guard let git = desired.git else { return [:] }
+        let candidates = catchUp.candidates(git: git)
+        var lines: [String: String] = [:]
+        for host in hosts where states[host] != nil {
+            switch catchUp.decide(host, candidates: candidates, git: git, load: load) {
+            case .current:
+                lines[host] =
+                    "apply keeps it on \(states[host]?.active?.name ?? "its release"): the last release that passed, or later"
+            case .target(let release):
+                lines[host] =
+                    "apply would catch it up to revision \(release.revision.map { String($0.prefix(12)) } ?? "?") (\(release.releaseName)), the last release that passed on the rest of the deployment"
+            case .none(let error):
+                lines[host] = "apply leaves it as it is: \(error.message)"
+            }
+        }
+        return lines
+    }
+
     /// Converges the hosts of `result` that the halt left behind (skipped, or back on a
     /// release older than the last good one) and replaces their entries.
     func run(
@@ -117,19 +168,14 @@ struct CatchUp: Sendable {
         let candidates = candidates(git: git)
         for index in behind {
             let host = result.hosts[index].host
-            // A host at or past the newest candidate needs nothing, and no build of it.
-            if let newest = candidates.first, let running = states[host]?.active?.revision,
-                git.isAncestor(newest, of: running) == true
-            {
+            switch decide(host, candidates: candidates, git: git, load: load) {
+            case .current:
                 continue
-            }
-            switch target(for: host, candidates: candidates, load: load) {
-            case .failure(let error):
+            case .none(let error):
                 if result.hosts[index].status == .skipped {
                     result.hosts[index].message = (result.hosts[index].message ?? "") + "; \(error.message)"
                 }
-            case .success(let release):
-                if isCurrent(host, with: release, git: git) { continue }
+            case .target(let release):
                 let before = result.hosts[index]
                 var outcome = converge(host, release)
                 if outcome.status == .pending {

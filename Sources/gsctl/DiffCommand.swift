@@ -13,8 +13,9 @@ enum DiffCommand {
             host); which models were added, removed or changed (precision, variant), and how many bytes
             the host would download (the blobs it lacks). Exit 0 when nothing would change, 2 when
             something would, 1 on errors or unreachable hosts: CI can gate on it. A release that failed
-            its health gates on a host of its deployment is marked held: apply does not roll it out
-            (`apply --dry-run` shows which hosts it would catch up to the last release that passed).
+            its health gates on a host of its deployment is marked held: apply does not roll it out,
+            and each held host says what apply does instead (keeps its release, or catches it up to
+            the last release that passed, naming the revision; older revisions are built to know).
             """,
         arguments: [ArgumentSpec(name: "PATHS", help: "spec files or folders (default: Specs)", variadic: true)],
         options: DeployContext.buildOptions + [
@@ -25,7 +26,8 @@ enum DiffCommand {
 
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
         let json = arguments.value("format") == "json"
-        let desired = try DeployContext.desired(arguments, quiet: true)
+        let options = DeployContext.desiredOptions(arguments, quiet: true)
+        let desired = try DeployContext.desired(options: options)
         let inventory = DeployContext.inventory(desired.specs, paths: Output.specPaths(arguments))
         var targets: [(deployment: String, host: String, release: DesiredRelease)] = []
         for deployment in desired.plan.deployments.sorted(by: { $0.name < $1.name }) {
@@ -36,10 +38,11 @@ enum DiffCommand {
             }
         }
         let work = targets
-        var entries = parallelHosts(work.count) { i in
+        let diffs = parallelHosts(work.count) { i in
             hostDiff(work[i].host, work[i].release, inventory: inventory)
         }
-        entries = Self.markHeld(entries)
+        var entries = Self.markHeld(diffs.map(\.entry))
+        entries = Self.previewCatchUp(entries, states: diffs, desired: desired, options: options)
         if arguments.flag("prune") {
             // Hosts no deployment targets: `apply --prune` would stop and deactivate them.
             let targeted = Set(desired.plan.deployments.flatMap { $0.targets.map(\.host) })
@@ -65,6 +68,7 @@ enum DiffCommand {
             for line in entry["changes"]?.arrayValue ?? [] { text += "    \(line.stringValue ?? "")\n" }
             if let message = entry["error"]?.stringValue { text += "    \(message)\n" }
             if let held = entry["held"]?.stringValue { text += "    held: \(held)\n" }
+            if let catchUp = entry["catchUp"]?.stringValue { text += "    \(catchUp)\n" }
         }
         Terminal.write(json ? JSONValue.array(entries).pretty + "\n" : text)
         return failed ? .failure : changed ? .changesPending : .success
@@ -93,6 +97,37 @@ enum DiffCommand {
         }
     }
 
+    /// Names, for each held host, what apply would do instead of the held release: keep it,
+    /// or catch it up to which earlier release (built at its revision, like apply builds it).
+    static func previewCatchUp(
+        _ entries: [JSONValue], states diffs: [(entry: JSONValue, state: HostState?)], desired: DesiredState,
+        options: DesiredState.Options
+    ) -> [JSONValue] {
+        let held = Set(entries.filter { $0["held"] != nil }.compactMap { $0["deployment"]?.stringValue })
+        guard !held.isEmpty else { return entries }
+        let revisions = RevisionLoader(base: options)
+        defer { revisions.cleanUp() }
+        var lines: [String: [String: String]] = [:]
+        for deployment in desired.plan.deployments where held.contains(deployment.name) {
+            var states: [String: HostState] = [:]
+            for diff in diffs where diff.entry["deployment"]?.stringValue == deployment.name {
+                if let host = diff.entry["host"]?.stringValue, let state = diff.state { states[host] = state }
+            }
+            let hosts = entries.filter { $0["deployment"]?.stringValue == deployment.name && $0["held"] != nil }
+                .compactMap { $0["host"]?.stringValue }
+            lines[deployment.name] = CatchUp.preview(
+                deployment: deployment, desired: desired, states: states, hosts: hosts,
+                load: { revision in revisions.load(revision) })
+        }
+        return entries.map { entry in
+            guard case .object(var members) = entry, let deployment = entry["deployment"]?.stringValue,
+                let host = entry["host"]?.stringValue, let line = lines[deployment]?[host]
+            else { return entry }
+            members["catchUp"] = .string(line)
+            return .object(members)
+        }
+    }
+
     static func removal(_ host: String, inventory: Inventory) -> JSONValue {
         var entry: [String: JSONValue] = ["host": .string(host), "deployment": "(prune)"]
         do throws(GSError) {
@@ -109,7 +144,11 @@ enum DiffCommand {
         return .object(entry)
     }
 
-    static func hostDiff(_ host: String, _ release: DesiredRelease, inventory: Inventory) -> JSONValue {
+    /// One host's entry, and the state its agent reported (for the catch-up preview).
+    static func hostDiff(
+        _ host: String, _ release: DesiredRelease, inventory: Inventory
+    ) -> (entry: JSONValue, state: HostState?) {
+        var state: HostState?
         var entry: [String: JSONValue] = [
             "host": .string(host), "deployment": .string(release.deployment), "to": .string(release.releaseName),
         ]
@@ -117,6 +156,7 @@ enum DiffCommand {
             let client = try AgentClient.connect(transport: try inventory.transport(host))
             defer { client.close() }
             let check = try client.call("check", ["manifest": .string(release.manifestDigest)])
+            if let reported = check["state"] { state = try? HostState(json: reported, path: host) }
             let drift = check["drift"]?.arrayValue ?? []
             let digests = Array(Set(release.manifest.files.map(\.sha256)))
             let missing = try client.call("missing", ["blobs": .strings(digests)])["missing"]?.arrayValue ?? []
@@ -172,7 +212,7 @@ enum DiffCommand {
             entry["action"] = "error"
             entry["error"] = .string(error.message)
         }
-        return .object(entry)
+        return (.object(entry), state)
     }
 }
 

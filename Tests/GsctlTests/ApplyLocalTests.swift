@@ -354,6 +354,12 @@ struct DeployRepo {
         #expect(DeployRepo.results(dry)["box2"] == "pending", "\(dry.out)")
         #expect(ApplySSHTests.message(dry, "box2").contains("would catch up to revision \(v1.prefix(12))"))
         #expect(repo.current(2) == nil)
+        // diff names the same target for box2, and says the others stay where they are.
+        let diff = try gsctl(["diff", "Specs", "--cache", repo.path + "/cache"], cwd: repo.path)
+        #expect(diff.status == 2, "\(diff.err)")
+        #expect(diff.out.contains("apply would catch it up to revision \(v1.prefix(12))"), "\(diff.out)")
+        #expect(diff.out.components(separatedBy: "apply keeps it on").count == 3, "\(diff.out)")
+        #expect(repo.current(2) == nil)
         let replaced = try repo.apply()
         #expect(DeployRepo.results(replaced)["box2"] == "caught-up", "\(replaced.out)")
         #expect(repo.current(2) == good)

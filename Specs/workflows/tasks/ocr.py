@@ -48,7 +48,9 @@ class TextDetector:
 
         height, width = image.shape[:2]
         if self.fixed:
-            scale = min(self.height / height, self.width / width)
+            # Never enlarged: at a larger scale than it was trained on, DB splits a line at its
+            # word gaps (PP-OCR's own resize only ever shrinks to its side limit).
+            scale = min(1.0, self.height / height, self.width / width)
             new_h, new_w = max(1, int(height * scale)), max(1, int(width * scale))
             canvas_h, canvas_w = self.height, self.width
         else:

@@ -25,8 +25,12 @@ def main():
     for header, payload in messages:
         began = time.monotonic()
         image = np.frombuffer(payload, dtype=np.uint8).reshape(header["h"], header["w"], 3)
+        boxes = header.get("boxes", [])
+        if sum(1 for box in boxes if box.get("upsideDown")) * 2 > len(boxes):
+            # An upside-down image reads from its bottom right: the detector's order reversed.
+            boxes = boxes[::-1]
         lines = []
-        for box in header.get("boxes", []):
+        for box in boxes:
             pixels = crop(image, box["points"])
             if box.get("upsideDown"):
                 pixels = np.ascontiguousarray(np.rot90(pixels, 2))

@@ -5,9 +5,13 @@
   /alerts   recent alerts (?since=T: those at or after the frames' time T)
   /frames   per-frame results, oldest first (?from=N: frames N and later; ?limit=)
   /healthz  200 once results arrive from the pipeline (the deploy's health gate: a release
-            whose detector cannot produce results never becomes healthy)
+            whose detector cannot produce results never becomes healthy); with
+            healthyWhenIdle, 200 as soon as the task it reads is connected
 
-params: history (frames kept, 20000), alerts (alerts kept, 200).
+params: history (frames kept, 20000), alerts (alerts kept, 200), healthyWhenIdle (false: for
+event-driven sources such as an inbox, where no work may arrive for hours after a deploy and
+waiting for a result would fail every health gate; each stage still loads its model at start,
+so a broken one fails the gate by crashing).
 """
 
 import sys
@@ -32,10 +36,13 @@ def main():
     lock = threading.Lock()
     service, _, messages, source = gs_task.connect_stage()
     connected = service.health
+    idle_ok = bool(p.get("healthyWhenIdle", False))
 
     def health():
         up, reason = connected()
         if not latest:
+            if up and idle_ok:
+                return True, "connected; no work has arrived yet"
             return False, "no results from the pipeline yet" if up else reason
         return True, f"frame {latest.get('frame')} served"
 
