@@ -22,6 +22,8 @@ public enum SingleModel {
         /// A file holding a Device spec (`FILE` or `FILE:name`) choosing the QDQ form.
         public var device: String?
         public var onMiss: AccuracyMissPolicy = .fail
+        /// The score detection metrics count boxes from (a Model's `evaluation.scoreThreshold`).
+        public var scoreThreshold: Float?
 
         public init(model: String, precision: TargetPrecision) {
             self.model = model
@@ -39,6 +41,7 @@ public enum SingleModel {
         var request = CompileRequest(
             precision: options.precision, inputShapes: options.shapes, format: try format(options.device),
             method: options.method, metric: options.metric, tolerance: options.tolerance, onMiss: options.onMiss)
+        if let threshold = options.scoreThreshold { request.scoreThreshold = threshold }
         let inputs = try datasetInputs(proto, shapes: options.shapes)
         if let path = options.calibration {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: options.preprocessing)

@@ -66,6 +66,10 @@ enum ModelCommand {
             ),
             .value("metric", "METRIC", "optimize: accuracy metric", allowed: AccuracyMetric.allCases.map(\.rawValue)),
             .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
+            .value(
+                "score-threshold", "S",
+                "optimize: detection metrics count boxes scoring S or more (default 0.3; a Model's evaluation.scoreThreshold)"
+            ),
             .value("method", "METHOD", "optimize: calibration", allowed: ["minmax", "percentile", "entropy"]),
             .value("device", "FILE[:NAME]", "optimize: a Device spec choosing the QDQ form (TensorRT, reduce_range)"),
             .flag("ship-float", "optimize: on an accuracy miss write the fp32 variant instead of failing"),
@@ -187,6 +191,12 @@ enum ModelCommand {
                 throw UsageError(message: "`--tolerance` must be a number from 0 to 1, not `\(tolerance)`")
             }
             options.tolerance = value
+        }
+        if let text = arguments.value("score-threshold") {
+            guard let value = Float(text), value >= 0, value <= 1 else {
+                throw UsageError(message: "`--score-threshold` must be a number from 0 to 1, not `\(text)`")
+            }
+            options.scoreThreshold = value
         }
         switch arguments.value("method") {
         case "percentile"?: options.method = .percentile(99.99)

@@ -50,6 +50,17 @@ import Testing
         #expect(missing.err.contains("needs a value"))
     }
 
+    @Test func modelOptimizeRefusesAScoreThresholdOutsideZeroToOne() throws {
+        let out = CLI.temporaryDirectory() + "/cls.onnx"
+        let run = try CLI.run([
+            "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "fp16", "--out", out,
+            "--score-threshold", "1.5",
+        ])
+        #expect(run.status == 64)
+        #expect(run.err.contains("`--score-threshold` must be a number from 0 to 1, not `1.5`"), "\(run.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func flagsBeforeOrAfterArgumentsAndEqualsForm() throws {
         let directory = CLI.temporaryDirectory()
         try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/d.yaml"))

@@ -12,46 +12,7 @@ import Testing
 @Suite(.serialized, .enabled(if: NamespaceHosts.isAvailable, NamespaceHosts.skipComment))
 struct OCRServiceSSHTests {
     static let lines = CLI.root + "/Specs/data/text-lines"
-
-    /// The example's models, data, workflow and task programs, plus one Deployment of
-    /// `ocr-service` on the namespace host (`precision: auto`, like the demo host's).
-    static func writeSpecs(_ fleet: SSHFleet) throws {
-        let files = FileManager.default
-        let example = CLI.root + "/Specs"
-        for folder in ["models", "data"] {
-            try files.copyItem(atPath: example + "/" + folder, toPath: fleet.specs + "/" + folder)
-        }
-        try files.createDirectory(atPath: fleet.specs + "/workflows", withIntermediateDirectories: true)
-        for item in ["ocr-service.yaml", "tasks"] {
-            try files.copyItem(atPath: example + "/workflows/" + item, toPath: fleet.specs + "/workflows/" + item)
-        }
-        let yaml = """
-            \(DeployRepo.gatewayDevice)\(fleet.hostDocuments())---
-            apiVersion: gs.ai/v1
-            kind: Deployment
-            metadata: {name: ocr-box}
-            spec:
-              workflow: ocr-service
-              precision: auto
-              targets: [{hosts: [box1]}]
-
-            """
-        try Data(yaml.utf8).write(to: URL(fileURLWithPath: fleet.specs + "/fleet.yaml"))
-    }
-
-    /// GET `path` of the serve task (port 8082) inside the host's network namespace.
-    static func serve(_ fleet: SSHFleet, _ path: String) -> Any? {
-        let script = """
-            import sys, urllib.request
-            sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:8082" + sys.argv[1], timeout=5).read().decode())
-            """
-        guard
-            let output = try? Subprocess.run([
-                "ip", "netns", "exec", "gs-" + fleet.hosts[0].name, "python3", "-c", script, path,
-            ]), output.status == 0
-        else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(output.text.utf8))
-    }
+    static let service = ExampleService(workflow: "ocr-service", precision: "auto", port: 8082)
 
     /// (file, text, rotated) rows of the text lines' labels.
     static func labels() throws -> [(file: String, text: String, rotated: Bool)] {
@@ -67,24 +28,19 @@ struct OCRServiceSSHTests {
         let rows = try Self.labels()
         let picked = Array(rows.filter(\.rotated).prefix(3)) + Array(rows.filter { !$0.rotated }.prefix(5))
         #expect(picked.count == 8)
-        let fleet = try SSHFleet(tag: "ocr", count: 1) { fleet in try Self.writeSpecs(fleet) }
+        let fleet = try SSHFleet(tag: "ocr", count: 1) { fleet in try Self.service.writeSpecs(fleet) }
         defer { fleet.cleanUp() }
+        // The inbox is empty after the deploy: the health gate passes anyway (healthyWhenIdle).
         let applied = try fleet.apply()
         #expect(applied.status == 0, "\(applied.err)\n\(applied.out)")
         #expect(fleet.current(1)?.contains("auto") == true, "\(fleet.current(1) ?? "no current release")")
 
         // The host measured the candidates of each model and recorded what it chose.
-        let status = try gsctl(["status", "Specs", "--host", "box1", "-f", "json"], cwd: fleet.path)
-        let hosts = (try? JSONSerialization.jsonObject(with: Data(status.out.utf8))) as? [[String: Any]] ?? []
-        let tables = hosts.first?["models"] as? [[String: Any]] ?? []
-        let chosen = Dictionary(
-            tables.compactMap { table in (table["model"] as? String).map { ($0, table["chosen"] as? String ?? "") } },
-            uniquingKeysWith: { first, _ in first })
-        #expect(Set(chosen.keys) == ["ocr-det", "ocr-cls", "ocr-rec"], "\(status.out)")
-        for table in tables {
-            let variants = (table["rows"] as? [[String: Any]] ?? []).compactMap { $0["variant"] as? String }
-            #expect(variants.count >= 2, "\(table["model"] ?? "?") measured \(variants)")
-            #expect(variants.contains(table["chosen"] as? String ?? "-"), "\(table)")
+        let choices = try ExampleService.choices(fleet)
+        #expect(Set(choices.keys) == ["ocr-det", "ocr-cls", "ocr-rec"], "\(choices)")
+        for (model, choice) in choices {
+            #expect(choice.measured.count >= 2, "\(model) measured \(choice.measured)")
+            #expect(choice.measured.contains(choice.chosen), "\(model): \(choice)")
         }
 
         // A scanner drops the images into the inbox task's folder on the host (GS_DATA/inbox),
@@ -98,7 +54,7 @@ struct OCRServiceSSHTests {
         }
         var served: [[String: Any]] = []
         let all = eventually(within: 120) {
-            served = Self.serve(fleet, "/frames?limit=100") as? [[String: Any]] ?? []
+            served = Self.service.get(fleet, "/frames?limit=100") as? [[String: Any]] ?? []
             return served.count >= picked.count
         }
         #expect(all, "served \(served.count) of \(picked.count) images")
@@ -112,7 +68,7 @@ struct OCRServiceSSHTests {
             let read = texts[row.file]?.replacingOccurrences(of: " ", with: "")
             #expect(
                 read == row.text.replacingOccurrences(of: " ", with: ""),
-                "\(row.file) (rotated: \(row.rotated)) read as \(texts[row.file] ?? "nothing"); chosen \(chosen)")
+                "\(row.file) (rotated: \(row.rotated)) read as \(texts[row.file] ?? "nothing"); chosen \(choices)")
         }
     }
 }
