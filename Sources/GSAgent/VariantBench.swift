@@ -240,7 +240,11 @@ public enum VariantBench {
             }
             let expected = GoldenGate.decodeNames(try Npz.read(path: FileSystem.join(directory, outputPath)))
             let got = GoldenGate.decodeNames(try Npz.read(path: FileSystem.join(work, "outputs.npz")))
-            let metric = row.metric.flatMap(AccuracyMetric.init(rawValue:)) ?? .outputError
+            // Outputs of the same variant on another runtime are compared by the agreement
+            // metric (`deviceMetric`), also where the build scored accuracy on labels.
+            let metric =
+                (report["deviceMetric"]?.stringValue ?? row.metric).flatMap(AccuracyMetric.init(rawValue:))
+                ?? .outputError
             row.deviceScore = metric.score(reference: [expected], candidate: [got])
         } catch {
             row.problem = row.problem ?? "\(model)/\(variant) could not be measured: \(error.message)"

@@ -1,4 +1,5 @@
 import GSCore
+import GSData
 import GSOptimize
 import GSPlan
 import GSSpec
@@ -35,15 +36,18 @@ public enum BuildKey {
         return SHA256.hex(of: description.canonical)
     }
 
-    /// Digest of a data source's content: a folder's image files by name and content, or
-    /// the file itself.
+    /// Digest of a data source's content: a folder's image files and its `labels.tsv` by
+    /// name and content, or the file itself.
     public static func dataDigest(_ path: String) throws(GSError) -> String {
         switch FileSystem.kind(of: path) {
         case .directory:
             var lines: [String] = []
             for entry in try FileSystem.list(path) where entry.kind == .file {
                 let lower = entry.name.lowercased()
-                guard lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png") else { continue }
+                guard
+                    lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png")
+                        || entry.name == DatasetLabels.fileName
+                else { continue }
                 lines.append("\(entry.name) \(try SHA256.hex(ofFile: FileSystem.join(path, entry.name)))")
             }
             return SHA256.hex(of: lines.joined(separator: "\n"))

@@ -50,8 +50,16 @@ struct BuildReport {
                 default: nil
                 }
             }
-            let score = number("score").map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "n/a"
-            let metric = report.member("metric")?.stringValue ?? ""
+            var score = number("score").map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "n/a"
+            var metric = report.member("metric")?.stringValue ?? ""
+            // Labelled data: the variant's accuracy on the labels, beside the original model's.
+            if let labels = report.member("labels"), let accuracy = labels["accuracy"]?.doubleValue,
+                let original = labels["originalAccuracy"]?.doubleValue
+            {
+                score = DecimalText.fixed(accuracy * 100, digits: 2) + "%"
+                metric +=
+                    " on \(labels["samples"]?.intValue ?? 0) labelled; original \(DecimalText.fixed(original * 100, digits: 2))%"
+            }
             let tolerance = number("tolerance").map { (DecimalText.fixed($0 * 100, digits: 1) + " pt") } ?? ""
             let before = number("bytesBefore").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
             let after = number("bytesAfter").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""

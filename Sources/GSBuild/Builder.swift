@@ -169,6 +169,9 @@ public enum Builder {
         if let evaluation = model.evaluation.data {
             dataPaths.append(FileSystem.resolve(evaluation.value, relativeTo: model.meta.directory))
         }
+        if let labels = model.evaluation.labels {
+            dataPaths.append(FileSystem.resolve(labels.value, relativeTo: model.meta.directory))
+        }
         let digests = try dataPaths.map { path throws(GSError) in try BuildKey.dataDigest(path) }
         let key = BuildKey.compute(step: step, model: model, request: request, dataDigests: digests)
         if let entry = cache.entry(key) {

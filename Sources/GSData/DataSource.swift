@@ -229,6 +229,11 @@ public struct Dataset: Sendable {
         try samples(Array(split(evaluationFraction: evaluationFraction).evaluation.prefix(max(0, limit))))
     }
 
+    /// The keys (image file names) of `evaluationSamples(limit:)`, in the same order.
+    public func evaluationKeys(limit: Int, evaluationFraction: Double = 0.5) -> [String] {
+        split(evaluationFraction: evaluationFraction).evaluation.prefix(max(0, limit)).map { keys[$0] }
+    }
+
     /// Disjoint calibration and evaluation subsets (see `DatasetSplit`).
     public func split(evaluationFraction: Double = 0.5) -> DatasetSplit {
         DatasetSplit(keys: keys, evaluationFraction: evaluationFraction)

@@ -219,7 +219,10 @@ enum ModelCommand {
         text +=
             DecimalText.fixed(Double(report.bytesBefore) / 1e6, digits: 2) + " -> "
             + DecimalText.fixed(Double(report.bytesAfter) / 1e6, digits: 2) + " MB"
-        if let score = report.score {
+        if let accuracy = report.labelledAccuracy, let labelled = report.labelled {
+            text +=
+                ", \(labelled.metric) \(DecimalText.fixed(accuracy * 100, digits: 2))% on \(labelled.samples) labelled (original \(DecimalText.fixed(labelled.referenceAccuracy * 100, digits: 2))%)"
+        } else if let score = report.score {
             text += ", \(report.metric.rawValue) \(DecimalText.fixed(score * 100, digits: 2))%"
         }
         text += ", \(DecimalText.fixed(report.seconds, digits: 1)) s\n"

@@ -15,12 +15,14 @@ enum BuildFixture {
         return url
     }()
 
-    static func write(precision: String = "int8-mixed", modelPath: String? = nil) throws -> String {
+    static func write(
+        precision: String = "int8-mixed", modelPath: String? = nil, metric: String = "top1-agreement",
+        lines: String = repository.appendingPathComponent("Specs/data/text-lines").path
+    ) throws -> String {
         let directory = NSTemporaryDirectory() + "gsctl-build-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let model = modelPath ?? repository.appendingPathComponent("Specs/models/ppocr_cls.onnx").path
         let digest = try SHA256.hex(ofFile: model)
-        let lines = repository.appendingPathComponent("Specs/data/text-lines").path
         let specs = """
             apiVersion: gs.ai/v1
             kind: Device
@@ -46,7 +48,7 @@ enum BuildFixture {
               inputs: [{name: x, shape: [1, 3, 48, 192]}]
               preprocess: {scale: 0.00392156862745098, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: bgr}
               calibration: {data: \(lines), samples: 24}
-              evaluation: {data: \(lines), samples: 24, metric: top1-agreement, tolerance: 0.05}
+              evaluation: {data: \(lines), samples: 24, metric: \(metric), tolerance: 0.05}
             ---
             apiVersion: gs.ai/v1
             kind: Workflow
@@ -115,6 +117,45 @@ enum BuildFixture {
         // A fresh output folder with the same cache gives the same bytes too.
         let elsewhere = try BuildFixture.build(directory, out: directory + "/Other")
         _ = elsewhere
+    }
+
+    /// With `metric: top1` and a labelled data folder, the report gives accuracy on the
+    /// labels (the direction classifier's `rotated` column), the original model's beside the
+    /// variant's; the labels are part of the build key, so editing them rebuilds.
+    @Test func directionAccuracyIsScoredOnTheTextLinesLabels() throws {
+        let data = NSTemporaryDirectory() + "gsctl-lines-\(UUID().uuidString)"
+        try FileManager.default.copyItem(
+            atPath: BuildFixture.repository.appendingPathComponent("Specs/data/text-lines").path, toPath: data)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let directory = try BuildFixture.write(precision: "fp16", metric: "top1", lines: data)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try BuildFixture.build(directory)
+        let step = try #require(first.steps.first)
+        let labels = try #require(step.report["labels"])
+        #expect(labels["metric"]?.stringValue == "top1-accuracy")
+        #expect(labels["samples"]?.intValue == 24)
+        let original = try #require(labels["originalAccuracy"]?.doubleValue)
+        let accuracy = try #require(labels["accuracy"]?.doubleValue)
+        // The classifier gets most directions right, and fp16 changes none of its answers.
+        #expect(original >= 0.9 && original <= 1, "\(labels)")
+        #expect(accuracy == original, "\(labels)")
+        #expect(step.report["metric"]?.stringValue == "top1-accuracy")
+        #expect(step.report["deviceMetric"]?.stringValue == "top1-agreement")
+        #expect(first.reportMarkdown.contains("top1-accuracy on 24 labelled; original"), "\(first.reportMarkdown)")
+
+        // Every upside-down line relabelled upright: a different key, and a lower accuracy.
+        let tsv = data + "/labels.tsv"
+        let text = try String(contentsOfFile: tsv, encoding: .utf8)
+        let upright = text.split(separator: "\n").map { line in
+            line.hasSuffix("\t1") ? String(line.dropLast()) + "0" : String(line)
+        }
+        try Data((upright.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: tsv))
+        let second = try BuildFixture.build(directory)
+        let again = try #require(second.steps.first)
+        #expect(!again.cached)
+        #expect(again.key != step.key)
+        let lower = try #require(again.report["labels"]?["originalAccuracy"]?.doubleValue)
+        #expect(lower < original, "\(again.report)")
     }
 
     @Test func aCorruptModelFailsTheStepAndWritesNoBundle() throws {

@@ -38,6 +38,10 @@ public struct CompileRequest: Sendable {
     public var fallbackSeconds: Double
     /// Whether `evaluation` holds generated inputs rather than the Model's data (reported).
     public var syntheticEvaluation = false
+    /// Ground truth for `evaluation` (from the data's `labels.tsv`): when set, the tolerance
+    /// bounds the drop of accuracy on these labels from the original model's, instead of
+    /// `metric`'s agreement with it.
+    public var labels: EvaluationLabels?
 
     public init(
         precision: TargetPrecision, inputShapes: [String: [Int]] = [:], format: QDQFormat = .cpu(reduceRange: false),

@@ -35,17 +35,37 @@ public struct VariantReport: Sendable {
     public var seconds: Double
     public var notes: [String]
 
+    /// Set when the evaluation data is labelled: `score` is then 1 + (this variant's accuracy
+    /// on the labels - the original model's).
+    public var labelled: Labelled?
+
+    public struct Labelled: Sendable {
+        public var metric: String
+        public var referenceAccuracy: Double
+        public var samples: Int
+    }
+
     public var met: Bool { score.map { $0 >= 1 - tolerance - 1e-9 } ?? true }
 
+    /// The metric the score and tolerance are in (the labelled one where there are labels).
+    public var metricName: String { labelled?.metric ?? metric.rawValue }
+
+    /// This variant's accuracy on the labels.
+    public var labelledAccuracy: Double? {
+        guard let labelled, let score else { return nil }
+        return labelled.referenceAccuracy + score - 1
+    }
+
     public var json: JSONValue {
-        [
+        var json: JSONValue = [
             "requested": .string(requested.rawValue),
             "shipped": .string(shipped.rawValue),
             "nodesBefore": .int(nodesBefore),
             "nodesAfter": .int(nodesAfter),
             "bytesBefore": .int(bytesBefore),
             "bytesAfter": .int(bytesAfter),
-            "metric": .string(metric.rawValue),
+            "metric": .string(metricName),
+            "deviceMetric": .string(metric.rawValue),
             "score": score.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
             "tolerance": .double(tolerance),
             "met": .bool(met),
@@ -60,6 +80,15 @@ public struct VariantReport: Sendable {
             "seconds": .double((seconds * 100).rounded() / 100),
             "notes": .strings(notes),
         ]
+        if case .object(var members) = json, let labelled, let accuracy = labelledAccuracy {
+            members["labels"] = [
+                "metric": .string(labelled.metric), "accuracy": .double((accuracy * 10000).rounded() / 10000),
+                "originalAccuracy": .double((labelled.referenceAccuracy * 10000).rounded() / 10000),
+                "samples": .int(labelled.samples),
+            ]
+            json = .object(members)
+        }
+        return json
     }
 }
 

@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 5
+    public static let revision = 6
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -24,12 +24,27 @@ public enum Compiler {
         var passes = optimized.reports
         let original = try ONNXImport.executor(for: model)
         let reference = try Self.runAll(original, request.evaluation)
+        // With labels, a score is 1 + (the candidate's accuracy - the original's): 1 - the
+        // drop the tolerance bounds, above 1 when the candidate reads better.
+        let characters = EvaluationLabels.characters(of: model) ?? []
+        if request.labels?.kind == .text, characters.isEmpty {
+            notes.append(
+                "labelled text accuracy needs the model's `character` metadata (PP-OCR's dictionary); scored by \(request.metric.rawValue) instead"
+            )
+        }
+        let usable = request.labels?.kind == .text && characters.isEmpty ? nil : request.labels
+        let labels = usable.flatMap { labels in
+            labels.accuracy(reference, characters: characters).map { (labels, $0) }
+        }
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
+            let outputs = try Self.runAll(executor, request.evaluation)
+            if let (labels, base) = labels, let accuracy = labels.accuracy(outputs, characters: characters) {
+                return 1 + accuracy - base
+            }
             return request.metric.score(
-                reference: reference, candidate: try Self.runAll(executor, request.evaluation),
-                scoreThreshold: request.scoreThreshold)
+                reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold)
         }
         var variant = optimized.model
         var shipped = request.precision
@@ -103,15 +118,20 @@ public enum Compiler {
             tolerance: request.tolerance,
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
+        if let (labels, base) = labels {
+            report.labelled = VariantReport.Labelled(
+                metric: labels.metric, referenceAccuracy: base, samples: labels.labelled)
+        }
         if !report.met {
             let drop = DecimalText.fixed((1 - (achieved ?? 0)) * 100, digits: 2)
+            let metricName = report.metricName
             let limit = DecimalText.fixed(request.tolerance * 100, digits: 2)
             switch request.onMiss {
             case .fail:
                 report.seconds = (ChildProcess.now() - started)
                 throw CompileError(
                     message:
-                        "\(request.precision.rawValue) loses \(drop) points of \(request.metric.rawValue) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
+                        "\(request.precision.rawValue) loses \(drop) points of \(metricName) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
                     report: report)
             case .shipFloat:
                 notes.append(

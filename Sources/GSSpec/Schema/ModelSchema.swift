@@ -50,7 +50,10 @@ enum ModelSchema {
             Property("data", .text(.path), "folder of images, .npy or .npz (default: held-out calibration data)"),
             Property("samples", .positiveInteger, default: "500", "samples to use, disjoint from calibration"),
             Property("metric", .oneOf(Metric.words), "accuracy metric (default from `task`)"),
-            Property("labels", .text(.path), "labels file for metrics that need them"),
+            Property(
+                "labels", .text(.path),
+                "labels file (TSV with a `file` column) for char-accuracy and top1; default: labels.tsv beside the images"
+            ),
             Property(
                 "tolerance", .number(minimum: 0, maximum: 1), default: "0.01",
                 "largest accepted accuracy drop (0.01 = one point)"),
