@@ -24,6 +24,10 @@ public enum SingleModel {
         public var onMiss: AccuracyMissPolicy = .fail
         /// The score detection metrics count boxes from (a Model's `evaluation.scoreThreshold`).
         public var scoreThreshold: Float?
+        /// Score on labels instead of `metric`'s agreement (where the data has labels).
+        public var labelled: LabelledMetric?
+        /// The labels file (default: `labels.tsv` beside the evaluation images).
+        public var labels: String?
 
         public init(model: String, precision: TargetPrecision) {
             self.model = model
@@ -43,14 +47,33 @@ public enum SingleModel {
             method: options.method, metric: options.metric, tolerance: options.tolerance, onMiss: options.onMiss)
         if let threshold = options.scoreThreshold { request.scoreThreshold = threshold }
         let inputs = try datasetInputs(proto, shapes: options.shapes)
+        var evaluated: (dataset: Dataset, keys: [String])?
         if let path = options.calibration {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: options.preprocessing)
             request.calibration = try dataset.calibrationSamples(limit: options.samples)
-            if options.evaluation == nil { request.evaluation = try dataset.evaluationSamples(limit: options.samples) }
+            if options.evaluation == nil {
+                request.evaluation = try dataset.evaluationSamples(limit: options.samples)
+                evaluated = (dataset, dataset.evaluationKeys(limit: options.samples))
+            }
         }
         if let path = options.evaluation {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: options.preprocessing)
             request.evaluation = try dataset.samples(Array(0..<min(dataset.count, options.samples)))
+            evaluated = (dataset, Array(dataset.keys.prefix(options.samples)))
+        }
+        if let labelled = options.labelled {
+            request.metric = labelled.fallback
+            guard let (dataset, keys) = evaluated,
+                let found = try LabelledMetric.find(file: options.labels, source: dataset.source),
+                let labels = labelled.labels(found, keys: keys)
+            else {
+                throw GSError(
+                    "`--metric \(labelled.rawValue)` needs labelled evaluation data",
+                    hint:
+                        "give images with a labels.tsv beside them (columns file, \(labelled == .top1 ? "label" : "text")) with --eval or --calib, or the file with --labels"
+                )
+            }
+            request.labels = labels
         }
         if request.evaluation.isEmpty {
             let specInputs = inputs.map { input in

@@ -45,15 +45,21 @@ public enum StepRequest {
                 ? try dataset.evaluationSamples(limit: model.evaluation.samples)
                 : try dataset.samples(Array(0..<min(dataset.count, model.evaluation.samples)))
             // The Model's `evaluation.labels` file, else `labels.tsv` beside the images.
-            let found: DatasetLabels?
-            if let file = model.evaluation.labels {
-                found = try DatasetLabels.load(file: FileSystem.resolve(file.value, relativeTo: model.meta.directory))
-            } else if case .images(let folder) = dataset.source {
-                found = try DatasetLabels.load(folder: folder)
-            } else {
-                found = nil
+            let labelled: LabelledMetric? =
+                switch model.evaluation.metric {
+                case .charAccuracy: .charAccuracy
+                case .top1: .top1
+                default: nil
+                }
+            if let labelled,
+                let found = try LabelledMetric.find(
+                    file: model.evaluation.labels.map {
+                        FileSystem.resolve($0.value, relativeTo: model.meta.directory)
+                    },
+                    source: dataset.source)
+            {
+                request.labels = labelled.labels(found, keys: keys, direction: model.task == .ocrDirection)
             }
-            if let found { request.labels = labels(found, keys: keys, model: model) }
         }
         if request.evaluation.isEmpty {
             request.evaluation = SyntheticInputs.make(model.inputs, count: 4)
@@ -80,30 +86,6 @@ public enum StepRequest {
         case .percentile?: .percentile(calibration?.percentile ?? 99.99)
         case .entropy?: .entropy
         default: .minMax
-        }
-    }
-
-    /// Ground truth for the evaluation samples named `keys`, where the Model's metric is one
-    /// that labels define: `char-accuracy` reads the `text` column (rows whose `rotated` is
-    /// 1 are left out: the pipeline turns those upright before the recogniser, and the
-    /// direction classifier is scored on them); `top1` reads `label`, or for a direction
-    /// classifier `rotated` (class 1 is 180 degrees). Nil when the column is missing.
-    static func labels(_ labels: DatasetLabels, keys: [String], model: Model) -> EvaluationLabels? {
-        switch model.evaluation.metric {
-        case .charAccuracy where labels.columns.contains("text"):
-            let values = keys.map { key in
-                labels.value("rotated", for: key) == "1" ? nil : labels.value("text", for: key)
-            }
-            return EvaluationLabels(kind: .text, values: values, metric: "char-accuracy")
-        case .top1:
-            let column =
-                labels.columns.contains("label")
-                ? "label" : model.task == .ocrDirection && labels.columns.contains("rotated") ? "rotated" : nil
-            guard let column else { return nil }
-            return EvaluationLabels(
-                kind: .classIndex, values: keys.map { labels.value(column, for: $0) }, metric: "top1-accuracy")
-        default:
-            return nil
         }
     }
 

@@ -46,7 +46,10 @@ enum ModelCommand {
             `gsctl model optimize MODEL --precision P --out FILE` runs the FP32 graph passes, then
             FP16 or INT8 (calibrated on --calib; int8-mixed keeps the most damaged tensors in
             float until --tolerance is met on --eval, else on held-out --calib samples), and
-            writes the model and, with --report, what it measured.
+            writes the model and, with --report, what it measured. `--metric char-accuracy` and
+            `--metric top1` score on labels (`labels.tsv` beside the images, or --labels: columns
+            file and text, or file and label): the tolerance bounds the drop from the original
+            model's accuracy on them.
             """,
         arguments: [
             ArgumentSpec(name: "SUBCOMMAND", help: "inspect", optional: false),
@@ -64,7 +67,11 @@ enum ModelCommand {
                 "preprocess", "SPEC",
                 "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect;uint8"
             ),
-            .value("metric", "METRIC", "optimize: accuracy metric", allowed: AccuracyMetric.allCases.map(\.rawValue)),
+            .value(
+                "metric", "METRIC", "optimize: accuracy metric (char-accuracy and top1 score on labels)",
+                allowed: AccuracyMetric.allCases.map(\.rawValue) + LabelledMetric.allCases.map(\.rawValue)),
+            .value(
+                "labels", "FILE", "optimize: labels for char-accuracy / top1 (default: labels.tsv beside the images)"),
             .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
             .value(
                 "score-threshold", "S",
@@ -186,6 +193,8 @@ enum ModelCommand {
         options.evaluation = arguments.value("eval")
         if let text = arguments.value("preprocess") { options.preprocessing = try PreprocessOption.parse(text) }
         if let metric = arguments.value("metric").flatMap(AccuracyMetric.init(rawValue:)) { options.metric = metric }
+        options.labelled = arguments.value("metric").flatMap(LabelledMetric.init(rawValue:))
+        options.labels = arguments.value("labels")
         if let tolerance = arguments.value("tolerance") {
             guard let value = Double(tolerance), value >= 0, value <= 1 else {
                 throw UsageError(message: "`--tolerance` must be a number from 0 to 1, not `\(tolerance)`")

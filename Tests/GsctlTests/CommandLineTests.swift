@@ -61,6 +61,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// `model optimize --metric top1` scores on the text lines' labels, as `gsctl build` does
+    /// for a Model with `metric: top1`; without labels it says what it needs.
+    @Test func modelOptimizeScoresOnLabelsWhereTheDataHasThem() throws {
+        let out = CLI.temporaryDirectory() + "/cls.onnx"
+        let common = [
+            "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "fp16", "--out", out,
+            "--shape", "x=1x3x48x192", "--preprocess",
+            "size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nchw",
+        ]
+        let run = try CLI.run(common + ["--calib", CLI.root + "/Specs/data/text-lines", "--metric", "top1"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("top1-accuracy") && run.out.contains("labelled (original"), "\(run.out)")
+        let unlabelled = try CLI.run(
+            common + ["--calib", CLI.root + "/Specs/data/vtest-frames", "--metric", "char-accuracy"])
+        #expect(unlabelled.status == 1)
+        #expect(unlabelled.err.contains("`--metric char-accuracy` needs labelled evaluation data"), "\(unlabelled.err)")
+    }
+
     @Test func flagsBeforeOrAfterArgumentsAndEqualsForm() throws {
         let directory = CLI.temporaryDirectory()
         try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/d.yaml"))
