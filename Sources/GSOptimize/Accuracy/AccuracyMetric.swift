@@ -231,7 +231,8 @@ enum CTC {
         return result
     }
 
-    static func editDistance(_ a: [Int], _ b: [Int]) -> Int {
+    /// Levenshtein distance (class indices here, characters for labelled text).
+    static func editDistance<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

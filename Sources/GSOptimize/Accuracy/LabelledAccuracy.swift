@@ -42,7 +42,7 @@ public struct EvaluationLabels: Sendable, Hashable {
                 let expected = Array(label.filter { $0 != " " })
                 let read = Array(Self.decode(tensor, characters: characters).filter { $0 != " " })
                 total += max(expected.count, 1)
-                right += max(expected.count, 1) - min(max(expected.count, 1), Self.editDistance(read, expected))
+                right += max(expected.count, 1) - min(max(expected.count, 1), CTC.editDistance(read, expected))
             case .classIndex:
                 total += 1
                 if let expected = Int(label), Detections.argmax(tensor.floatValues) == expected { right += 1 }
@@ -63,20 +63,5 @@ public struct EvaluationLabels: Sendable, Hashable {
     /// The text a CTC output reads as.
     public static func decode(_ probabilities: Tensor, characters: [String]) -> String {
         CTC.greedy(probabilities).map { $0 < characters.count ? characters[$0] : "" }.joined()
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }
