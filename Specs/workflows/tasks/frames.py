@@ -7,6 +7,9 @@ params:
   loop              start over at the end of a file or folder
   maxFrames         stop after this many frames (0: no limit)
   reconnectSeconds  wait before reopening a source that failed (a camera that dropped)
+  timeoutSeconds    for a URL: how long opening it or waiting for its next frame may take
+                    before the camera counts as gone (default 5; OpenCV's own is 30 s, so a
+                    frozen camera would look healthy for half a minute)
   live              drop frames a slow consumer cannot take (default: true for URLs)
 
 Each message's payload is the frame's BGR pixels (h x w x 3, uint8); `t` is the position in
@@ -49,11 +52,18 @@ class FolderSource:
 
 
 class VideoSource:
-    def __init__(self, url):
+    def __init__(self, url, timeout_seconds=None):
         import cv2
 
         self.url = url
-        self.capture = cv2.VideoCapture(url)
+        if timeout_seconds and is_url(url):
+            # FFmpeg's RTSP/HTTP reader otherwise blocks 30 s on a camera that froze (the
+            # connection stays up, no packets come): bound both the open and every read.
+            milliseconds = int(timeout_seconds * 1000)
+            self.capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, milliseconds,
+                                                                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, milliseconds])
+        else:
+            self.capture = cv2.VideoCapture(url)
         if not self.capture.isOpened():
             raise OSError(f"cannot open {url}")
 
@@ -78,12 +88,12 @@ def is_url(source):
     return "://" in source
 
 
-def open_source(source, pattern):
+def open_source(source, pattern, timeout_seconds=None):
     if os.path.isdir(source):
         return FolderSource(source, pattern)
     if not is_url(source) and not os.path.exists(source):
         raise OSError(f"source {source} does not exist")
-    return VideoSource(source)
+    return VideoSource(source, timeout_seconds)
 
 
 def main():
@@ -95,6 +105,7 @@ def main():
     loop = bool(p.get("loop", False))
     max_frames = int(p.get("maxFrames", 0) or 0)
     reconnect = float(p.get("reconnectSeconds", 2))
+    timeout = float(p.get("timeoutSeconds", 5))
     live = bool(p.get("live", is_url(source)))
     publisher = gs_task.Publisher(lossy=live, depth=2)
     service = gs_task.Service(publisher)
@@ -106,7 +117,7 @@ def main():
     index = 0
     while True:
         try:
-            reader = open_source(source, p.get("pattern", "*.jpg"))
+            reader = open_source(source, p.get("pattern", "*.jpg"), timeout)
         except OSError as error:
             state.update(open=False, error=str(error))
             gs_task.log(f"{error}; retrying in {reconnect} s")
@@ -145,7 +156,9 @@ def main():
             gs_task.log(f"finished after {index} frames")
             while True:
                 time.sleep(3600)
-        state.update(open=False, error="source ended; reconnecting")
+        ended = (f"no frame from {source} for {timeout:g} s or it closed the stream" if is_url(source)
+                 else "source ended")
+        state.update(open=False, error=f"{ended}; reconnecting")
         state["reconnects"] += 1
         time.sleep(reconnect)
 
