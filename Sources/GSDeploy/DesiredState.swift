@@ -71,7 +71,18 @@ public struct DesiredState: Sendable {
             throw GSError(
                 "--ref needs the specs in a git repository", hint: "drop --ref to deploy the files as they are")
         }
+        // The exported copy goes whatever happens next (built from, or refused).
+        defer { if let exported { FileSystem.removeTree(exported) } }
         var report = Linter.lint(paths: paths)
+        if let exported, let git, let revision {
+            let restored = try IgnoredModels(git: git, exported: exported, revision: revision).restore(report.specs)
+            if !restored.isEmpty {
+                options.progress?(
+                    "revision \(revision.prefix(12)): \(restored.joined(separator: ", ")) from the checkout (git-ignored, sha256 as pinned)"
+                )
+                report = Linter.lint(paths: paths)
+            }
+        }
         try lint(report)
         if let exported, let git {
             // Local hosts' roots and SSH identity files are relative to their spec file: they
@@ -100,7 +111,6 @@ public struct DesiredState: Sendable {
                 inventory: Inventory(specs: report.specs, repository: git?.top ?? FileSystem.currentDirectory()))
             build.seed = { step, key, cache in seed.seed(step, key: key, cache: cache) }
         }
-        defer { if let exported { FileSystem.removeTree(exported) } }
         let result = try Builder.build(specs: report.specs, plan: plan, specFiles: report.specs.files, options: build)
         var bundles: [String: PackedBundle] = [:]
         for bundle in result.bundles { bundles[bundle.manifest.id] = bundle }

@@ -49,7 +49,7 @@ struct DeployRepo {
 
     func write(
         task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, trust: String? = nil,
-        note: String = "", precision: String = "fp32", unreachable: Set<Int> = []
+        note: String = "", precision: String = "fp32", unreachable: Set<Int> = [], model: String = Self.model
     ) throws {
         var environments = ""
         var taskEnvironment = ""
@@ -65,7 +65,7 @@ struct DeployRepo {
                 """
             taskEnvironment = "      environment: py"
         }
-        let sha = try shaOf(Self.model)
+        let sha = try shaOf(model.hasPrefix("/") ? model : specs + "/" + model)
         var hostDocs = ""
         for i in 1...hosts {
             // An unreachable host: SSH to a loopback port nothing listens on (refused at once).
@@ -89,7 +89,7 @@ struct DeployRepo {
             kind: Model
             metadata: {name: direction}
             spec:
-              source: \(Self.model)
+              source: \(model)
               sha256: \(sha)
               task: ocr-direction
               inputs: [{name: x, shape: [1, 3, 48, 192]}]
@@ -387,6 +387,43 @@ struct DeployRepo {
         // rollback is the way back.
         let back = try gsctl(["rollback", "reader-boxes", "Specs"], cwd: repo.path)
         #expect(back.status == 0 || back.status == 3, "\(back.out + back.err)")
+    }
+
+    /// Models are git-ignored (fetched by `make models`) with their sha256 pinned: applying an
+    /// older revision takes the checkout's file when its digest is the one pinned there, and
+    /// otherwise says which file that revision needs.
+    @Test func anOlderRevisionsIgnoredModelComesFromTheCheckoutWhenItsDigestMatches() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        try FileManager.default.copyItem(atPath: DeployRepo.model, toPath: repo.specs + "/direction.onnx")
+        try Data("Bundles/\nhosts/\n*.key\n*.onnx\n".utf8).write(to: URL(fileURLWithPath: repo.path + "/.gitignore"))
+        try repo.write(task: "exec sleep 600", hosts: 1, model: "direction.onnx")
+        try repo.commit("v1, model git-ignored")
+        let v1 = repo.head
+        #expect(try repo.git(["ls-files", "Specs"]) == "Specs/specs.yaml")
+        try repo.write(task: "exec sleep 601", hosts: 1, model: "direction.onnx")
+        try repo.commit("v2")
+
+        let old = try repo.apply(["--ref", v1])
+        #expect(old.status == 0, "\(old.out)\(old.err)")
+        #expect(repo.activeRevision(1) == v1)
+
+        // The checkout's model changes (a new export, pinned at v3): v2 no longer has its file.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: repo.specs + "/direction.onnx"))
+        bytes.append(0)
+        try bytes.write(to: URL(fileURLWithPath: repo.specs + "/direction.onnx"))
+        try repo.write(task: "exec sleep 601", hosts: 1, model: "direction.onnx")
+        try repo.commit("v3, new model")
+        let v2 = try repo.git(["rev-parse", "HEAD~1"])
+        let missing = try repo.apply(["--ref", v2])
+        #expect(missing.status == 1, "\(missing.out)\(missing.err)")
+        let pinned = try repo.git(["show", "\(v2):Specs/specs.yaml"]).components(separatedBy: "sha256: ")[1].prefix(64)
+        #expect(
+            missing.err.contains(
+                "`Specs/direction.onnx` is not committed at \(v2.prefix(12)) (git-ignored), and the checkout's copy has sha256"
+            ), "\(missing.err)")
+        #expect(missing.err.contains("put the file with sha256 \(pinned) there"), "\(missing.err)")
+        #expect(repo.activeRevision(1) == v1)
     }
 
     @Test func aDirtyTreeIsRefusedUnlessAllowed() throws {
