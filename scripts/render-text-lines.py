@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Renders the OCR example data: text lines with known strings (DejaVu fonts, Debian's
-fonts-dejavu-core), some upside down, as PNGs plus labels.tsv (file, text, rotated).
+fonts-dejavu-core), some upside down, as PNGs plus labels.tsv (file, text, rotated, box: the
+line's ink as x0,y0,x1,y1 in pixels, right and bottom exclusive, read off the rendered image).
 
 gsctl never runs this (it reads the PNGs with libpng); it documents how Specs/data/text-lines
 was made. Needs Pillow (the test oracle's venv has it):
@@ -10,7 +11,7 @@ import os
 import random
 import sys
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 WORDS = ("gate camera person vehicle entrance exit zone alert count line crossing loiter running "
          "crowd density station depot office edge device model bundle release deploy rollback "
@@ -41,9 +42,12 @@ def main(out):
             image = image.rotate(180)
         name = f"line-{i:03d}.png"
         image.save(os.path.join(out, name), optimize=True)
-        rows.append(f"{name}\t{text}\t{1 if rotated else 0}")
+        # Ink: pixels at least halfway from the background to the ink's grey.
+        threshold = (background + ink) // 2
+        x0, y0, x1, y1 = ImageOps.invert(image.convert("L")).point(lambda v: 255 if 255 - v <= threshold else 0).getbbox()
+        rows.append(f"{name}\t{text}\t{1 if rotated else 0}\t{x0},{y0},{x1},{y1}")
     with open(os.path.join(out, "labels.tsv"), "w") as f:
-        f.write("file\ttext\trotated\n" + "\n".join(rows) + "\n")
+        f.write("file\ttext\trotated\tbox\n" + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

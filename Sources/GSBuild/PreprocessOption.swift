@@ -3,7 +3,8 @@ import GSData
 
 /// The `--preprocess` option of `gsctl model optimize`:
 /// `size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nhwc;keep-aspect;uint8`
-/// (the same fields as a Model spec's `preprocess`, in one string for a command line).
+/// (the same fields as a Model spec's `preprocess`, in one string for a command line;
+/// `no-upscale` is `keepAspect` with `upscale: false`).
 public enum PreprocessOption {
     public static func parse(_ text: String) throws(GSError) -> Preprocessing {
         var preprocessing = Preprocessing(width: 0, height: 0)
@@ -31,11 +32,16 @@ public enum PreprocessOption {
             case "nchw": preprocessing.layout = .nchw
             case "nhwc": preprocessing.layout = .nhwc
             case "keep-aspect": preprocessing.keepAspect = true
+            case "no-upscale":
+                preprocessing.keepAspect = true
+                preprocessing.upscale = false
             case "uint8": preprocessing.elementType = .uint8
             case "float32": preprocessing.elementType = .float32
             default:
                 throw bad(
-                    item, "size=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; uint8|float32")
+                    item,
+                    "size=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; no-upscale; uint8|float32"
+                )
             }
         }
         guard preprocessing.width > 0, preprocessing.height > 0 else {

@@ -65,12 +65,12 @@ public enum SingleModel {
             request.metric = labelled.fallback
             guard let (dataset, keys) = evaluated,
                 let found = try LabelledMetric.find(file: options.labels, source: dataset.source),
-                let labels = labelled.labels(found, keys: keys)
+                let labels = try labelled.labels(found, keys: keys, inputScale: dataset.inputScale)
             else {
                 throw GSError(
                     "`--metric \(labelled.rawValue)` needs labelled evaluation data",
                     hint:
-                        "give images with a labels.tsv beside them (columns file, \(labelled == .top1 ? "label" : "text")) with --eval or --calib, or the file with --labels"
+                        "give images with a labels.tsv beside them (columns file, \(labelled.column)) with --eval or --calib, or the file with --labels"
                 )
             }
             request.labels = labels

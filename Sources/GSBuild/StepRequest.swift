@@ -49,6 +49,7 @@ public enum StepRequest {
                 switch model.evaluation.metric {
                 case .charAccuracy: .charAccuracy
                 case .top1: .top1
+                case .textBoxF1: .textBoxF1
                 default: nil
                 }
             if let labelled,
@@ -58,7 +59,8 @@ public enum StepRequest {
                     },
                     source: dataset.source)
             {
-                request.labels = labelled.labels(found, keys: keys, direction: model.task == .ocrDirection)
+                request.labels = try labelled.labels(
+                    found, keys: keys, direction: model.task == .ocrDirection, inputScale: dataset.inputScale)
             }
         }
         if request.evaluation.isEmpty {
@@ -96,6 +98,7 @@ public enum StepRequest {
         case .boxF1: model.task == .ocrDetection ? .mapBoxF1 : .boxF1
         case .countAgreement: .countAgreement
         case .charAccuracy: .ctcAgreement
+        case .textBoxF1: .mapBoxF1
         case .outputError: .outputError
         }
     }
@@ -112,6 +115,6 @@ public enum StepRequest {
             mean: pre.map { $0.mean.isEmpty ? [0] : $0.mean.map(Float.init) } ?? [0],
             std: pre.map { $0.std.isEmpty ? [1] : $0.std.map(Float.init) } ?? [1],
             channelOrder: pre?.channelOrder == .bgr ? .bgr : .rgb, layout: nhwc ? .nhwc : .nchw,
-            elementType: input.dtype == .uint8 ? .uint8 : .float32)
+            elementType: input.dtype == .uint8 ? .uint8 : .float32, upscale: pre?.upscale ?? true)
     }
 }

@@ -211,6 +211,18 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// How the image behind `key` is scaled into the model input (x and y: input pixels per
+    /// image pixel), so labels in image pixels can be compared with what the model sees;
+    /// nil for arrays (already tensors) and unknown keys.
+    public func inputScale(_ key: String) throws(GSError) -> (x: Float, y: Float)? {
+        guard case .images(let paths) = storage, let preprocessing, let index = keys.firstIndex(of: key) else {
+            return nil
+        }
+        let image = try ImageDecoder.load(path: paths[index], limits: imageLimits)
+        let size = preprocessing.resizedSize(width: image.width, height: image.height)
+        return (Float(size.width) / Float(image.width), Float(size.height) / Float(image.height))
+    }
+
     /// The samples at `indices`, in that order, decoded on every core.
     public func samples(_ indices: [Int]) throws(GSError) -> [[String: Tensor]] {
         let results = parallelMap(indices.count) { position in

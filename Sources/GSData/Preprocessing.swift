@@ -37,6 +37,11 @@ public struct Preprocessing: Sendable, Hashable {
     /// from PP-OCR's recognizer: a line too wide for the target is squashed there to the
     /// full width and height, while here it keeps its ratio and is padded at the bottom.
     public var keepAspect: Bool
+    /// With `keepAspect`: false keeps an image that already fits at its own size (padded
+    /// bottom and right), only ever shrinking, as PP-OCR's text detector resizes. Enlarged
+    /// past the scale it was trained at, DB splits a text line at its word gaps, so a
+    /// detector evaluated on enlarged lines is scored on a picture the service never sends.
+    public var upscale: Bool = true
     /// Multiplies each 0...255 sample first (1/255 maps to 0...1).
     public var scale: Float
     /// Subtracted after scaling; one value for all channels or one per output channel, in
@@ -52,11 +57,12 @@ public struct Preprocessing: Sendable, Hashable {
     public init(
         width: Int, height: Int, keepAspect: Bool = false, scale: Float = 1, mean: [Float] = [0],
         std: [Float] = [1], channelOrder: ChannelOrder = .rgb, layout: Layout = .nchw,
-        elementType: ElementType = .float32
+        elementType: ElementType = .float32, upscale: Bool = true
     ) {
         self.width = width
         self.height = height
         self.keepAspect = keepAspect
+        self.upscale = upscale
         self.scale = scale
         self.mean = mean
         self.std = std
@@ -95,6 +101,7 @@ public struct Preprocessing: Sendable, Hashable {
     /// `keepAspect`).
     public func resizedSize(width w: Int, height h: Int) -> (width: Int, height: Int) {
         guard keepAspect else { return (width, height) }
+        if !upscale, w <= width, h <= height { return (w, h) }
         // Width-limited when the image is relatively wider than the target.
         if w * height >= width * h {
             let other = (Double(width) * (Double(h) / Double(w))).rounded(.up)

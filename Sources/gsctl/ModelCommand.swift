@@ -46,10 +46,10 @@ enum ModelCommand {
             `gsctl model optimize MODEL --precision P --out FILE` runs the FP32 graph passes, then
             FP16 or INT8 (calibrated on --calib; int8-mixed keeps the most damaged tensors in
             float until --tolerance is met on --eval, else on held-out --calib samples), and
-            writes the model and, with --report, what it measured. `--metric char-accuracy` and
-            `--metric top1` score on labels (`labels.tsv` beside the images, or --labels: columns
-            file and text, or file and label): the tolerance bounds the drop from the original
-            model's accuracy on them.
+            writes the model and, with --report, what it measured. `--metric char-accuracy`,
+            `--metric top1` and `--metric text-box-f1` score on labels (`labels.tsv` beside the
+            images, or --labels: columns file and text, file and label, or file and box): the
+            tolerance bounds the drop from the original model's accuracy on them.
             """,
         arguments: [
             ArgumentSpec(name: "SUBCOMMAND", help: "inspect", optional: false),
@@ -65,13 +65,14 @@ enum ModelCommand {
             .value("eval", "DATA", "optimize: evaluation data (default: held-out calibration samples)"),
             .value(
                 "preprocess", "SPEC",
-                "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect;uint8"
+                "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect|no-upscale;uint8"
             ),
             .value(
-                "metric", "METRIC", "optimize: accuracy metric (char-accuracy and top1 score on labels)",
+                "metric", "METRIC", "optimize: accuracy metric (char-accuracy, top1 and text-box-f1 score on labels)",
                 allowed: AccuracyMetric.allCases.map(\.rawValue) + LabelledMetric.allCases.map(\.rawValue)),
             .value(
-                "labels", "FILE", "optimize: labels for char-accuracy / top1 (default: labels.tsv beside the images)"),
+                "labels", "FILE",
+                "optimize: labels for char-accuracy / top1 / text-box-f1 (default: labels.tsv beside the images)"),
             .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
             .value(
                 "score-threshold", "S",

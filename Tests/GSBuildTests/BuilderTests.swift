@@ -147,7 +147,9 @@ enum BuildFixture {
         let tsv = data + "/labels.tsv"
         let text = try String(contentsOfFile: tsv, encoding: .utf8)
         let upright = text.split(separator: "\n").map { line in
-            line.hasSuffix("\t1") ? String(line.dropLast()) + "0" : String(line)
+            var fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if fields[2] == "1" { fields[2] = "0" }
+            return fields.joined(separator: "\t")
         }
         try Data((upright.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: tsv))
         let second = try BuildFixture.build(directory)

@@ -205,6 +205,19 @@ import Testing
         #expect(Preprocessing(width: 64, height: 32).resizedSize(width: 5, height: 500) == (64, 32))
     }
 
+    /// `upscale: false` (PP-OCR's detector resize): an image that fits keeps its size, padded;
+    /// a larger one still shrinks to fit.
+    @Test func withoutUpscaleAnImageThatFitsKeepsItsSize() throws {
+        let det = Preprocessing(width: 64, height: 16, keepAspect: true, channelOrder: .bgr, upscale: false)
+        #expect(det.resizedSize(width: 20, height: 8) == (20, 8))
+        #expect(det.resizedSize(width: 128, height: 8) == (64, 4))
+        #expect(Preprocessing(width: 64, height: 16, keepAspect: true).resizedSize(width: 20, height: 8) == (40, 16))
+        let image = try Image(width: 20, height: 8, pixels: [UInt8](repeating: 200, count: 20 * 8 * 3))
+        let values = try det.apply(image).floatValues
+        #expect(values[7 * 64 + 19] == 200)  // the image's last pixel, unscaled
+        #expect(values[7 * 64 + 20] == 0 && values[8 * 64] == 0)  // padding right and below
+    }
+
     @Test func settingsThatCannotWorkAreRefused() throws {
         let image = try Image(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12))
         let bad = [

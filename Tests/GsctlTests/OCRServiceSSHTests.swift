@@ -19,7 +19,7 @@ struct OCRServiceSSHTests {
         let table = try String(contentsOfFile: lines + "/labels.tsv", encoding: .utf8)
         return table.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 3 else { return nil }
+            guard fields.count >= 3 else { return nil }
             return (fields[0], fields[1], fields[2] == "1")
         }
     }

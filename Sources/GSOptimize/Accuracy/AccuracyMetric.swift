@@ -146,40 +146,7 @@ public enum Detections {
     /// Text regions of a [1, 1, H, W] probability map: connected components of pixels
     /// above 0.3 (the DB threshold), as bounding boxes, small specks ignored.
     static func fromProbabilityMap(_ map: Tensor) -> [Box] {
-        guard map.rank >= 2 else { return [] }
-        let height = map.shape[map.rank - 2]
-        let width = map.shape[map.rank - 1]
-        let values = map.floatValues
-        var seen = [Bool](repeating: false, count: width * height)
-        var boxes: [Box] = []
-        var stack: [Int] = []
-        for start in 0..<(width * height) where !seen[start] && values[start] > 0.3 {
-            var box = Box(x0: .infinity, y0: .infinity, x1: -.infinity, y1: -.infinity, label: 0)
-            var area = 0
-            seen[start] = true
-            stack.append(start)
-            while let index = stack.popLast() {
-                area += 1
-                let x = index % width
-                let y = index / width
-                box.x0 = min(box.x0, Float(x))
-                box.y0 = min(box.y0, Float(y))
-                box.x1 = max(box.x1, Float(x + 1))
-                box.y1 = max(box.y1, Float(y + 1))
-                for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-                    let nx = x + dx
-                    let ny = y + dy
-                    guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
-                    let next = ny * width + nx
-                    if !seen[next], values[next] > 0.3 {
-                        seen[next] = true
-                        stack.append(next)
-                    }
-                }
-            }
-            if area >= 16 { boxes.append(box) }
-        }
-        return boxes
+        TextRegions.regions(map).filter { $0.area >= 16 }.map(\.box)
     }
 
     /// Greedy one-to-one matches at IoU >= 0.5 with equal labels.

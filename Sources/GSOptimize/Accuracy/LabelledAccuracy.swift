@@ -13,6 +13,10 @@ public struct EvaluationLabels: Sendable, Hashable {
         case text
         /// The class index of the top-1 output.
         case classIndex
+        /// A text detector's boxes (`TextRegions`) against labelled boxes, F1 at IoU 0.5
+        /// over all samples. A label is `x0,y0,x1,y1` boxes joined by `;`, in the model
+        /// input's pixels (`LabelledMetric` scales them from the image's).
+        case textBoxes
     }
 
     public var kind: Kind
@@ -33,6 +37,7 @@ public struct EvaluationLabels: Sendable, Hashable {
     /// Accuracy of `outputs` (one per evaluation sample) on the labelled samples, or nil when
     /// none is labelled. Text: 1 - edit distance / label length, summed over samples.
     public func accuracy(_ outputs: [[String: Tensor]], characters: [String] = []) -> Double? {
+        if kind == .textBoxes { return boxF1(outputs) }
         var right = 0
         var total = 0
         for (output, label) in zip(outputs, values) {
@@ -46,9 +51,38 @@ public struct EvaluationLabels: Sendable, Hashable {
             case .classIndex:
                 total += 1
                 if let expected = Int(label), Detections.argmax(tensor.floatValues) == expected { right += 1 }
+            case .textBoxes:
+                break
             }
         }
         return total == 0 ? nil : Double(right) / Double(total)
+    }
+
+    /// F1 of the detected boxes against the labelled ones: 2 x matches / (detected + labelled),
+    /// summed over the labelled samples.
+    func boxF1(_ outputs: [[String: Tensor]]) -> Double? {
+        var matched = 0
+        var total = 0
+        var scored = 0
+        for (output, label) in zip(outputs, values) {
+            guard let label, let name = output.keys.sorted().first, let map = output[name] else { continue }
+            let expected = Self.boxes(label)
+            let found = TextRegions.boxes(map)
+            matched += Detections.matches(found, expected)
+            total += found.count + expected.count
+            scored += 1
+        }
+        guard scored > 0 else { return nil }
+        return total == 0 ? 1 : 2 * Double(matched) / Double(total)
+    }
+
+    /// `x0,y0,x1,y1;...` as boxes; malformed entries are skipped (`LabelledMetric` writes them).
+    static func boxes(_ label: String) -> [Detections.Box] {
+        label.split(separator: ";").compactMap { entry in
+            let v = entry.split(separator: ",").compactMap { Float(String($0)) }
+            guard v.count == 4, v[2] > v[0], v[3] > v[1] else { return nil }
+            return Detections.Box(x0: v[0], y0: v[1], x1: v[2], y1: v[3], label: 0)
+        }
     }
 
     /// A CTC recogniser's classes as PP-OCR exports them: class 0 is the blank, then one

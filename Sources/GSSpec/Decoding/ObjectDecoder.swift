@@ -50,7 +50,8 @@ enum ObjectDecoder {
             preprocess: spec["preprocess"].map { pre in
                 Preprocess(
                     width: pre["resize"]?.int("width"), height: pre["resize"]?.int("height"),
-                    keepAspect: pre["resize"]?.bool("keepAspect") ?? false, scale: pre.double("scale") ?? 1,
+                    keepAspect: pre["resize"]?.bool("keepAspect") ?? false,
+                    upscale: pre["resize"]?.bool("upscale") ?? true, scale: pre.double("scale") ?? 1,
                     mean: pre.doubles("mean"), std: pre.doubles("std"),
                     channelOrder: pre.word("channelOrder") ?? .rgb)
             },

@@ -68,6 +68,8 @@ public struct Preprocess: Sendable, Hashable {
     public var width: Int?
     public var height: Int?
     public var keepAspect: Bool
+    /// With `keepAspect`: false never enlarges (see GSData's `Preprocessing.upscale`).
+    public var upscale: Bool = true
     public var scale: Double
     public var mean: [Double]
     public var std: [Double]

@@ -122,6 +122,8 @@ public enum Metric: String, SpecWord {
     case countAgreement = "count-agreement"
     /// Character accuracy of recognised text against labels.
     case charAccuracy = "char-accuracy"
+    /// A text detector's box F1 at IoU 0.5 against labelled boxes (the labels' `box` column).
+    case textBoxF1 = "text-box-f1"
     /// Largest relative output difference against the float model.
     case outputError = "output-error"
 }

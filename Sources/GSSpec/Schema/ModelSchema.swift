@@ -17,6 +17,10 @@ enum ModelSchema {
             Property("width", .positiveInteger, required: true, "target width in pixels"),
             Property("height", .positiveInteger, required: true, "target height in pixels"),
             Property("keepAspect", .boolean, default: "false", "letterbox instead of stretching"),
+            Property(
+                "upscale", .boolean, default: "true",
+                "with keepAspect, false keeps an image that fits at its own size (only ever shrinks, as PP-OCR's text detector resizes)"
+            ),
         ])
 
     static let preprocess = ObjectSchema(
