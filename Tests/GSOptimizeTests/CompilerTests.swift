@@ -46,6 +46,61 @@ import Testing
         #expect(throws: CompileError.self) { _ = try Compiler.compile(model, request) }
     }
 
+    static func count(_ op: String, in model: ModelProto) -> Int { model.graph.node.filter { $0.opType == op }.count }
+
+    /// A model that arrives quantized (as quantization-aware training exports it) is verified
+    /// and kept: no calibration, no second set of Q/DQ, weights still int8.
+    @Test func anAlreadyQuantizedModelIsVerifiedAndNotQuantizedAgain() throws {
+        let (model, request) = try Self.clsRequest(.int8)
+        let quantized = try Compiler.compile(model, request).model
+        for precision in [TargetPrecision.int8, .int8Mixed] {
+            var again = request
+            again.precision = precision
+            again.calibration = []  // none needed: nothing is calibrated
+            let variant = try Compiler.compile(quantized, again)
+            #expect(variant.report.notes.contains { $0.contains("already quantized") }, "\(variant.report.notes)")
+            #expect(Self.count("QuantizeLinear", in: variant.model) == Self.count("QuantizeLinear", in: quantized))
+            #expect(Self.count("DequantizeLinear", in: variant.model) == Self.count("DequantizeLinear", in: quantized))
+            // Every Conv still reads its weights through DequantizeLinear (none were folded
+            // into float weights by the passes).
+            let dequantized = Set(
+                variant.model.graph.node.filter { $0.opType == "DequantizeLinear" }.flatMap(\.output))
+            let convs = variant.model.graph.node.filter { $0.opType == "Conv" }
+            #expect(!convs.isEmpty && convs.allSatisfy { dequantized.contains($0.input[1]) })
+            #expect(variant.report.score == 1)
+            #expect(variant.report.shipped == precision)
+        }
+    }
+
+    @Test func anAlreadyQuantizedModelWithUnusableParametersIsRefused() throws {
+        let (model, request) = try Self.clsRequest(.int8)
+        let quantized = try Compiler.compile(model, request).model
+        // onnxruntime's form (uint8 activations) is not TensorRT's.
+        var tensorRT = request
+        tensorRT.format = .tensorRT
+        do {
+            _ = try Compiler.compile(quantized, tensorRT)
+            Issue.record("uint8 activations should be refused for TensorRT")
+        } catch let error as CompileError {
+            #expect(error.message.contains("TensorRT runs only symmetric int8"), "\(error.message)")
+            #expect(error.message.contains("the model is already quantized"), "\(error.message)")
+        }
+        // A zero scale cannot dequantize anything.
+        var broken = quantized
+        let quantize = try #require(broken.graph.node.first { $0.opType == "QuantizeLinear" })
+        let index = try #require(broken.graph.initializer.firstIndex { $0.name == quantize.input[1] })
+        broken.graph.initializer[index] = TensorProto(
+            name: quantize.input[1], shape: [], values: [Float(0)])
+        do {
+            _ = try Compiler.compile(broken, request)
+            Issue.record("a zero scale should be refused")
+        } catch let error as CompileError {
+            #expect(
+                error.message.contains("QuantizeLinear `\(quantize.name)`: its scale"), "\(error.message)")
+            #expect(error.message.contains("holds 0.0; scales must be finite and positive"), "\(error.message)")
+        }
+    }
+
     @Test func aMissFailsWithTheDamagedTensorsOrShipsFloat() throws {
         var (model, request) = try Self.clsRequest(.int8)
         // A tolerance nothing quantized can meet: outputs must be identical.

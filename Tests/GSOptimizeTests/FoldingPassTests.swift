@@ -45,6 +45,26 @@ import Testing
         #expect(report.counts["folded"] == 0)
     }
 
+    /// A quantized weight stays quantized: DequantizeLinear of int8 constants is the form a
+    /// runtime fuses into integer kernels, so folding it to float would undo the quantization.
+    @Test func aQuantizedWeightsDequantizeIsNotFolded() throws {
+        let model = Build.model(
+            [
+                NodeProto("DequantizeLinear", inputs: ["w_q", "w_scale", "w_zero"], outputs: ["w"]),
+                NodeProto("Mul", inputs: ["x", "w"], outputs: ["y"]),
+            ],
+            inputs: [Build.value("x", [4])], outputs: [Build.value("y", [4])],
+            initializers: [
+                TensorProto(name: "w_q", shape: [4], values: [Int8(-100), -3, 7, 127]),
+                TensorProto(name: "w_scale", shape: [], values: [Float(0.01)]),
+                TensorProto(name: "w_zero", shape: [], values: [Int8(0)]),
+            ])
+        let (result, report) = try FoldConstants().apply(model, context)
+        #expect(Build.ops(result) == ["DequantizeLinear", "Mul"])
+        #expect(report.counts["folded"] == 0)
+        #expect(result.graph.initializer.first { $0.name == "w_q" }?.dataType == .int8)
+    }
+
     @Test func largeFoldsAreNotStoredButStillFoldWhatReadsThem() throws {
         // ConstantOfShape [512, 512] is 1 MiB of floats: over the 64 KiB limit and far larger
         // than its 16-byte input, so it stays a node; the ReduceSum of it is small and folds.

@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 6
+    public static let revision = 7
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -61,6 +61,17 @@ public enum Compiler {
             variant = converted
             passes.append(report)
         case .int8, .int8Mixed:
+            if let existing = ExistingQDQ.find(optimized.model) {
+                try existing.verify(optimized.model, format: request.format)
+                notes.append(
+                    "already quantized (\(existing.summary)): its Q/DQ parameters verified and kept, not quantized again"
+                )
+                passes.append(
+                    PassReport(
+                        pass: "verify-qdq",
+                        counts: ["quantize": existing.quantizeNodes, "dequantize": existing.dequantizeNodes]))
+                break
+            }
             guard !request.calibration.isEmpty else {
                 throw CompileError(message: "\(request.precision.rawValue) needs calibration samples; none were given")
             }

@@ -7,7 +7,7 @@ import ONNX
 /// enclosing graphs count.
 ///
 /// Not folded: nodes without inputs (Constant is `constant-to-initializer`'s job; the random
-/// generators must stay random), random ops, nodes holding subgraphs, other domains, nodes
+/// generators must stay random), random ops, DequantizeLinear (see `unfoldable`), nodes holding subgraphs, other domains, nodes
 /// producing a graph output, and nodes the executor cannot run (noted). Size limits, so the
 /// file does not grow much: a folded output is stored only when it is at most
 /// `maxGrowthBytes` (64 KiB) or no larger than the constant inputs it replaces; a node whose
@@ -125,10 +125,13 @@ public struct FoldConstants: GraphPass {
         }
     }
 
-    /// Ops never folded: random outputs (and Constant, which has no inputs anyway).
+    /// Ops never folded: random outputs (and Constant, which has no inputs anyway), and
+    /// DequantizeLinear: a quantized weight read through it is the QDQ form a runtime fuses
+    /// into integer kernels; folded, the weight would be stored in float and the model
+    /// (a quantization-aware one, say) would no longer run quantized.
     static let unfoldable: Set<String> = [
         "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
-        "Constant",
+        "Constant", "DequantizeLinear",
     ]
 
     /// Elements the largest output will have, for ops whose output can be far larger than
