@@ -23,6 +23,7 @@ public enum BuildKey {
             "shapes": .strings(shapes),
             "format": .string(request.format.name),
             "method": .string("\(request.method)"),
+            "quantization": .string(request.quantization.rawValue),
             "metric": .string(request.metric.rawValue),
             "tolerance": .double(request.tolerance),
             "scoreThreshold": .double(Double(request.scoreThreshold)),

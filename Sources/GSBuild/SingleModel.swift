@@ -24,6 +24,8 @@ public enum SingleModel {
         public var onMiss: AccuracyMissPolicy = .fail
         /// The score detection metrics count boxes from (a Model's `evaluation.scoreThreshold`).
         public var scoreThreshold: Float?
+        /// Static (calibrated QDQ), dynamic or weight-only int8.
+        public var quantization: QuantizationMode = .static
         /// Score on labels instead of `metric`'s agreement (where the data has labels).
         public var labelled: LabelledMetric?
         /// The labels file (default: `labels.tsv` beside the evaluation images).
@@ -46,6 +48,7 @@ public enum SingleModel {
             precision: options.precision, inputShapes: options.shapes, format: try format(options.device),
             method: options.method, metric: options.metric, tolerance: options.tolerance, onMiss: options.onMiss)
         if let threshold = options.scoreThreshold { request.scoreThreshold = threshold }
+        request.quantization = options.quantization
         let inputs = try datasetInputs(proto, shapes: options.shapes)
         var evaluated: (dataset: Dataset, keys: [String])?
         if let path = options.calibration {

@@ -79,6 +79,10 @@ enum ModelCommand {
                 "optimize: detection metrics count boxes scoring S or more (default 0.3; a Model's evaluation.scoreThreshold)"
             ),
             .value("method", "METHOD", "optimize: calibration", allowed: ["minmax", "percentile", "entropy"]),
+            .value(
+                "quantization", "MODE",
+                "optimize: how int8 is made: static (calibrated QDQ, default), dynamic or weight-only (MatMul/Gemm weights, no calibration)",
+                allowed: QuantizationMode.allCases.map(\.rawValue)),
             .value("device", "FILE[:NAME]", "optimize: a Device spec choosing the QDQ form (TensorRT, reduce_range)"),
             .flag("ship-float", "optimize: on an accuracy miss write the fp32 variant instead of failing"),
         ],
@@ -207,6 +211,9 @@ enum ModelCommand {
                 throw UsageError(message: "`--score-threshold` must be a number from 0 to 1, not `\(text)`")
             }
             options.scoreThreshold = value
+        }
+        if let mode = arguments.value("quantization").flatMap(QuantizationMode.init(rawValue:)) {
+            options.quantization = mode
         }
         switch arguments.value("method") {
         case "percentile"?: options.method = .percentile(99.99)

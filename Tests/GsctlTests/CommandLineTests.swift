@@ -79,6 +79,24 @@ import Testing
         #expect(unlabelled.err.contains("`--metric char-accuracy` needs labelled evaluation data"), "\(unlabelled.err)")
     }
 
+    /// `--quantization dynamic` quantizes the recognizer's MatMul weights with no calibration
+    /// data; a mode it does not know is a usage error naming the choices.
+    @Test func modelOptimizeQuantizesDynamicallyWithoutCalibration() throws {
+        let out = CLI.temporaryDirectory() + "/rec.onnx"
+        let common = [
+            "model", "optimize", CLI.root + "/Specs/models/ppocrv4_rec.onnx", "--precision", "int8", "--out", out,
+            "--shape", "x=1x3x48x320", "--metric", "ctc-agreement", "--tolerance", "0.05",
+        ]
+        let run = try CLI.run(common + ["--quantization", "dynamic"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("dynamic int8: 9 of 9 MatMul/Gemm node(s) quantized"), "\(run.out)\(run.err)")
+        let inspect = try CLI.run(["model", "inspect", out])
+        #expect(inspect.out.contains("MatMulInteger"), "\(inspect.out)")
+        let wrong = try CLI.run(common + ["--quantization", "fast"])
+        #expect(wrong.status == 64)
+        #expect(wrong.err.contains("dynamic") && wrong.err.contains("weight-only"), "\(wrong.err)")
+    }
+
     @Test func flagsBeforeOrAfterArgumentsAndEqualsForm() throws {
         let directory = CLI.temporaryDirectory()
         try Data(Self.device.utf8).write(to: URL(fileURLWithPath: directory + "/d.yaml"))

@@ -12,5 +12,6 @@ enum NeuralOps {
         "LayerNormalization": { node, _ in try LayerNormKernel(node) },
         "Gemm": { node, _ in try GemmKernel(node) },
         "MatMul": { _, _ in MatMulKernel() },
+        "MatMulInteger": { _, _ in MatMulIntegerKernel() },
     ]
 }

@@ -42,6 +42,9 @@ public struct CompileRequest: Sendable {
     /// bounds the drop of accuracy on these labels from the original model's, instead of
     /// `metric`'s agreement with it.
     public var labels: EvaluationLabels?
+    /// How int8 and int8-mixed quantize: calibrated QDQ everywhere, or dynamic / weight-only
+    /// INT8 of the MatMul and Gemm weights (MatMul-heavy models).
+    public var quantization: QuantizationMode = .static
 
     public init(
         precision: TargetPrecision, inputShapes: [String: [Int]] = [:], format: QDQFormat = .cpu(reduceRange: false),

@@ -72,6 +72,20 @@ public enum Compiler {
                         counts: ["quantize": existing.quantizeNodes, "dequantize": existing.dequantizeNodes]))
                 break
             }
+            if request.quantization != .static {
+                let prepared = try PassPipeline(PassPipeline.quantizationPreparation).run(optimized.model, context)
+                passes += prepared.reports
+                let outcome = try DynamicFallback(request: request).run(prepared.model) { candidate in
+                    try score(candidate)
+                }
+                variant = outcome.model
+                measured = .some(outcome.score)
+                keptInFloat = outcome.keptInFloat
+                damaged = outcome.damaged
+                notes += outcome.notes
+                passes.append(outcome.report)
+                break
+            }
             guard !request.calibration.isEmpty else {
                 throw CompileError(message: "\(request.precision.rawValue) needs calibration samples; none were given")
             }

@@ -69,7 +69,7 @@ enum ObjectDecoder {
                 labels: evaluation?.located("labels"), tolerance: evaluation?.double("tolerance") ?? 0.01,
                 scoreThreshold: evaluation?.double("scoreThreshold")),
             latencyBudgetMs: spec.double("latencyBudgetMs"),
-            onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail)
+            onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail, quantization: spec.word("quantization") ?? .static)
     }
 
     /// Metrics that need no labels, chosen by what the model does.

@@ -48,6 +48,7 @@ public struct Model: Sendable, Hashable {
     public var evaluation: Evaluation
     public var latencyBudgetMs: Double?
     public var onAccuracyMiss: AccuracyMissAction
+    public var quantization: Quantization = .static
 
     public var name: String { meta.name.value }
 

@@ -151,6 +151,16 @@ public enum FailureAction: String, SpecWord {
 }
 
 /// What the compiler does when a quantized variant misses the Model's tolerance.
+/// How int8 variants are made (see GSOptimize's `QuantizationMode`).
+public enum Quantization: String, SpecWord {
+    /// Calibrated QDQ on every supported op.
+    case `static`
+    /// MatMul/Gemm weights int8, activations quantized at run time; no calibration.
+    case dynamic
+    /// MatMul/Gemm weights stored int8, compute in float; no calibration.
+    case weightOnly = "weight-only"
+}
+
 public enum AccuracyMissAction: String, SpecWord {
     case fail
     case shipFloat = "ship-float"

@@ -81,5 +81,9 @@ enum ModelSchema {
             Property(
                 "onAccuracyMiss", .oneOf(AccuracyMissAction.words), default: "fail",
                 "when a quantized variant misses the tolerance: fail the build, or ship the float variant"),
+            Property(
+                "quantization", .oneOf(Quantization.words), default: "static",
+                "how int8 is made: static (calibrated Q/DQ on every supported op), dynamic (MatMul and Gemm weights int8, activations quantized at run time: MatMul-heavy models, no calibration), weight-only (those weights stored int8, float compute)"
+            ),
         ])
 }

@@ -52,4 +52,16 @@ def cases():
     for name, data in [("random", f(4, 30) * 3), ("positive", np.abs(f(50)) + 1), ("negative", -np.abs(f(50)) - 0.5),
                        ("zeros", np.zeros(8, np.float32)), ("ties", np.array([-2.0, 0.5, 1.5, 2.5, 63.75], np.float32))]:
         out.append(case(f"DynamicQuantize-{name}", "DynamicQuantizeLinear", [data], opset=11, outputs=3))
+    # MatMulInteger: uint8 activations x int8 weights (dynamic quantization's form), zero
+    # points scalar, per row of A and per column of B, batch broadcasting, and a K large
+    # enough (300) that a float accumulator would not be exact.
+    au = rng.integers(0, 256, (2, 5, 300)).astype(np.uint8)
+    b8 = rng.integers(-128, 128, (300, 7)).astype(np.int8)
+    out.append(case("MatMulInteger-u8s8", "MatMulInteger", [au, b8, np.array(131, np.uint8), np.array(0, np.int8)], opset=10))
+    out.append(case("MatMulInteger-no-zero-points", "MatMulInteger", [au, b8], opset=10))
+    out.append(case("MatMulInteger-per-column", "MatMulInteger",
+                    [au[0], b8, np.array(7, np.uint8), rng.integers(-5, 5, 7).astype(np.int8)], opset=10))
+    out.append(case("MatMulInteger-u8u8-batched", "MatMulInteger",
+                    [au, rng.integers(0, 256, (2, 300, 3)).astype(np.uint8), np.array(1, np.uint8), np.array(200, np.uint8)],
+                    opset=10))
     return out
