@@ -87,6 +87,7 @@ bench: build
 	GSCTL=$(GSCTL) bash bench/lint_scale/run.sh
 	GSCTL=$(GSCTL) bash bench/executor_vs_ort/run.sh
 	GSCTL=$(GSCTL) bash bench/quantize_vs_ort/run.sh
+	GSCTL=$(GSCTL) bash bench/dynamic_vs_ort/run.sh
 	GSCTL=$(GSCTL) bash bench/pipeline/run.sh
 	GSCTL=$(GSCTL) bash bench/deploy_vs_ansible/run.sh
 
