@@ -40,6 +40,25 @@ public enum Shapes {
         }
     }
 
+    /// MatMul-style batch broadcasting: for each index of `batch` (row-major), which slice of
+    /// each operand it reads, given the operands' own batch dimensions `a` and `b`.
+    public static func batchSlices(_ batch: [Int], _ a: [Int], _ b: [Int]) -> [(a: Int, b: Int)] {
+        let aStrides = broadcastStrides(a, to: batch)
+        let bStrides = broadcastStrides(b, to: batch)
+        let batchStrides = strides(batch)
+        return (0..<Tensor.count(of: batch)).map { index in
+            var slices = (a: 0, b: 0)
+            var rest = index
+            for axis in 0..<batch.count {
+                let coordinate = rest / batchStrides[axis]
+                rest %= batchStrides[axis]
+                slices.a += coordinate * aStrides[axis]
+                slices.b += coordinate * bStrides[axis]
+            }
+            return slices
+        }
+    }
+
     /// A possibly negative axis made positive, checked against the rank.
     public static func axis(_ axis: Int, rank: Int) throws -> Int {
         let normalized = axis < 0 ? axis + rank : axis

@@ -20,12 +20,8 @@ if [[ -n "${GSCTL:-}" && "$GSCTL" != /* ]]; then GSCTL="$PWD/$GSCTL"; fi
 cd "$(dirname "$0")/../.."
 out=bench/out/dynamic_vs_ort
 mkdir -p "$out"
-if [[ -z "${GSCTL:-}" ]]; then
-    echo "dynamic_vs_ort: building gsctl (release) ..." >&2
-    swift build -c release --product gsctl >&2
-    GSCTL="$(swift build -c release --show-bin-path)/gsctl"
-fi
-[[ -x "$GSCTL" ]] || { echo "dynamic_vs_ort: GSCTL=$GSCTL is not an executable" >&2; exit 2; }
+source bench/common/gsctl.sh
+bench_gsctl dynamic_vs_ort
 source bench/common/venv-models.sh
 exec "$MODELS_PY" bench/dynamic_vs_ort/bench.py --gsctl "$GSCTL" --out "$out" --json bench/out/dynamic_vs_ort.json \
     --lines "${DVO_LINES:-200}" --rounds "${DVO_ROUNDS:-5}" --samples "${DVO_SAMPLES:-20}"

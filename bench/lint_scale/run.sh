@@ -27,12 +27,8 @@ python=${PYTHON:-python3}
 command -v "$python" >/dev/null || { echo "lint_scale: python3 is needed" >&2; exit 2; }
 
 # gsctl: the given binary, or a release build of this checkout.
-if [[ -z "${GSCTL:-}" ]]; then
-    echo "lint_scale: building gsctl (release) ..."
-    swift build -c release --product gsctl >&2
-    GSCTL="$(swift build -c release --show-bin-path)/gsctl"
-fi
-[[ -x "$GSCTL" ]] || { echo "lint_scale: GSCTL=$GSCTL is not an executable" >&2; exit 2; }
+source bench/common/gsctl.sh
+bench_gsctl lint_scale
 
 # The comparison tools, pinned, in bench/.venv (reinstalled when the pins change).
 stamp="$venv/.lint_scale-requirements.sha256"

@@ -25,12 +25,8 @@ here=bench/pipeline
 out=$PWD/bench/out/pipeline
 mkdir -p "$out"
 
-if [[ -z "${GSCTL:-}" ]]; then
-    echo "pipeline: building gsctl (release) ..." >&2
-    swift build -c release --product gsctl --static-swift-stdlib >&2
-    GSCTL="$(swift build -c release --show-bin-path)/gsctl"
-fi
-[[ -x "$GSCTL" ]] || { echo "pipeline: GSCTL=$GSCTL is not an executable" >&2; exit 2; }
+source bench/common/gsctl.sh
+bench_gsctl pipeline --static-swift-stdlib
 
 source bench/common/venv-models.sh
 

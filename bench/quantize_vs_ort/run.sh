@@ -30,12 +30,8 @@ here=bench/quantize_vs_ort
 out=bench/out/quantize_vs_ort
 mkdir -p "$out"
 
-if [[ -z "${GSCTL:-}" ]]; then
-    echo "quantize_vs_ort: building gsctl (release) ..." >&2
-    swift build -c release --product gsctl >&2
-    GSCTL="$(swift build -c release --show-bin-path)/gsctl"
-fi
-[[ -x "$GSCTL" ]] || { echo "quantize_vs_ort: GSCTL=$GSCTL is not an executable" >&2; exit 2; }
+source bench/common/gsctl.sh
+bench_gsctl quantize_vs_ort
 
 source bench/common/venv-models.sh
 

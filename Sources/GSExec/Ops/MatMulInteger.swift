@@ -19,24 +19,14 @@ struct MatMulIntegerKernel: Kernel {
         let columnZeros = try Self.zeroPoints(
             inputs.count > 3 ? inputs[3] : nil, count: n, "b_zero_point (per column of B)")
         let batch = try Shapes.broadcast(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
-        let batchCount = Tensor.count(of: batch)
-        let aStrides = Shapes.broadcastStrides(Array(a.shape.dropLast(2)), to: batch)
-        let bStrides = Shapes.broadcastStrides(Array(b.shape.dropLast(2)), to: batch)
-        let batchStrides = Shapes.strides(batch)
-        var out = [Int32](repeating: 0, count: batchCount * m * n)
+        let slices = Shapes.batchSlices(batch, Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
+        var out = [Int32](repeating: 0, count: slices.count * m * n)
         // B with its zero points taken off once per batch slice, rows contiguous, so the
         // inner loop over columns is a plain multiply-add the compiler vectorises.
         var shifted = [Int32](repeating: 0, count: k * n)
-        for index in 0..<batchCount {
-            var aOffset = 0
-            var bOffset = 0
-            var rest = index
-            for axis in 0..<batch.count {
-                let coordinate = rest / batchStrides[axis]
-                rest %= batchStrides[axis]
-                aOffset += coordinate * aStrides[axis] * m * k
-                bOffset += coordinate * bStrides[axis] * k * n
-            }
+        for (index, slice) in slices.enumerated() {
+            let aOffset = slice.a * m * k
+            let bOffset = slice.b * k * n
             for row in 0..<k {
                 for column in 0..<n {
                     shifted[row * n + column] = right[bOffset + row * n + column] &- columnZeros[column]

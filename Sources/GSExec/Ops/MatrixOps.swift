@@ -54,28 +54,16 @@ struct MatMulKernel: Kernel {
         let (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
         guard k == kb else { throw ExecError("MatMul inner sizes differ: \(a.shape) and \(b.shape)") }
         let batch = try Shapes.broadcast(Array(aShape.dropLast(2)), Array(bShape.dropLast(2)))
-        let batchCount = Tensor.count(of: batch)
-        let aStrides = Shapes.broadcastStrides(Array(aShape.dropLast(2)), to: batch)
-        let bStrides = Shapes.broadcastStrides(Array(bShape.dropLast(2)), to: batch)
+        let slices = Shapes.batchSlices(batch, Array(aShape.dropLast(2)), Array(bShape.dropLast(2)))
         let left = try FloatIO.values(a, "A")
         let right = try FloatIO.values(b, "B")
-        var out = [Float](repeating: 0, count: batchCount * m * n)
-        let batchStrides = Shapes.strides(batch)
+        var out = [Float](repeating: 0, count: slices.count * m * n)
         left.withUnsafeBufferPointer { pa in
             right.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { pc in
-                    for index in 0..<batchCount {
-                        var aOffset = 0
-                        var bOffset = 0
-                        var rest = index
-                        for axis in 0..<batch.count {
-                            let coordinate = rest / batchStrides[axis]
-                            rest %= batchStrides[axis]
-                            aOffset += coordinate * aStrides[axis]
-                            bOffset += coordinate * bStrides[axis]
-                        }
+                    for (index, slice) in slices.enumerated() {
                         Matrix.multiply(
-                            pa.baseAddress! + aOffset * m * k, pb.baseAddress! + bOffset * k * n,
+                            pa.baseAddress! + slice.a * m * k, pb.baseAddress! + slice.b * k * n,
                             pc.baseAddress! + index * m * n, m: m, n: n, k: k)
                     }
                 }
