@@ -4,8 +4,9 @@ import GSCore
 /// Moves a host from its active release to another, in steps that each survive a crash:
 /// verify (signature against the pinned keys before the manifest is parsed, then every
 /// blob re-hashed) -> assemble the release directory -> record the pending switch -> stop
-/// the old workflow -> switch `current` -> start the new workflow -> health gates (golden
-/// inference, then the workflow's probes) -> record. A failed gate switches back, restarts
+/// the old workflow -> switch `current` -> the golden inference gate (each model's golden
+/// input through the runtime of the task that runs it) -> start the new workflow -> the
+/// workflow's probes -> record. A failed gate switches back, restarts
 /// the previous release and records why; a crash anywhere after `pending` is rolled back by
 /// `recover` before the host's next operation.
 public struct Activator: Sendable {
@@ -168,12 +169,11 @@ public struct Activator: Sendable {
         // precision: auto: the device measures its candidates with the task's own runtime
         // before anything stops (the old release keeps serving meanwhile).
         let autoModels = VariantBench.autoModels(candidate.manifest)
-        var choices: [String: String] = [:]
+        var measured: [VariantBench.Table] = []
         if !autoModels.isEmpty {
-            let tables = VariantBench.measure(
+            measured = VariantBench.measure(
                 autoModels, release: name, entries: candidate.manifest.models, layout: layout)
-            try VariantBench.save(tables, layout: layout, release: name)
-            choices = VariantBench.choices(tables)
+            try VariantBench.save(measured, layout: layout, release: name)
         }
         let from = state.active
         CrashHook.point("pending")
@@ -183,17 +183,19 @@ public struct Activator: Sendable {
         try runner.stop(layout)
         CrashHook.point("switch")
         try CurrentLink.point(layout, to: name)
+        // The inference gate runs on a quiet device: the old workflow stopped, the new one
+        // not started, so a latency budget is not judged against the services' own load.
+        CrashHook.point("golden")
+        let checks = GoldenGate.check(
+            release: name, manifest: candidate.manifest, layout: layout, measured: measured)
+        var problems = checks.compactMap(\.problem)
         CrashHook.point("start")
-        var problems: [String] = []
-        do throws(GSError) { try runner.start(layout) } catch {
-            problems.append("the workflow did not start: \(error.message)")
+        if problems.isEmpty {
+            do throws(GSError) { try runner.start(layout) } catch {
+                problems.append("the workflow did not start: \(error.message)")
+            }
         }
         CrashHook.point("health")
-        var checks: [GoldenGate.ModelCheck] = []
-        if problems.isEmpty {
-            checks = GoldenGate.check(release: layout.release(name), manifest: candidate.manifest, choices: choices)
-            problems += checks.compactMap(\.problem)
-        }
         if problems.isEmpty { problems += runner.waitHealthy(layout, timeout: healthTimeout) }
         if !problems.isEmpty {
             let reason = problems.joined(separator: "; ")

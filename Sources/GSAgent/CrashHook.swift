@@ -8,7 +8,8 @@
 public enum CrashHook {
     /// The steps of an activation, in order (the tests iterate over them).
     public static let agentSteps = [
-        "lease", "receive", "verify", "assemble", "environment", "pending", "stop", "switch", "start", "health",
+        "lease", "receive", "verify", "assemble", "environment", "pending", "stop", "switch", "golden", "start",
+        "health",
         "record",
     ]
 

@@ -6,16 +6,30 @@ import ONNX
 
 /// The inference health gate: each model's golden input, shipped in the bundle, runs through
 /// the model on this device and must reproduce the outputs the compiler measured at build
-/// time (within `relativeTolerance` of each output's largest magnitude) and, when the Model
-/// spec gives one, finish within its latency budget. A process that is up but computes
-/// wrong numbers (a corrupted weight, a CPU the kernels miscompute on) fails here.
+/// time and, when the Model spec gives one, finish within its latency budget. A process that
+/// is up but computes wrong numbers (a corrupted weight, a runtime or CPU that miscomputes)
+/// fails here.
+///
+/// The model runs where the service will run it: through the runtime of the task that loads
+/// it (a task in a runtime environment, asked as for a `precision: auto` measurement, see
+/// docs/tasks.md), judged by the Model's metric within its tolerance, since another
+/// runtime's integer kernels may differ from the compiler's in the last bits but must not
+/// change what the service reports. A `precision: auto` model reuses the measurement that
+/// chose its variant. A model no task runs in an environment, or whose task does not answer
+/// the measurement, runs in gsctl's executor, which must reproduce the built outputs to
+/// `relativeTolerance`.
 public enum GoldenGate {
     public struct ModelCheck: Hashable, Sendable {
         public var model: String
         public var variant: String
+        /// What ran it: the task's runtime (e.g. "onnxruntime 1.20.1") or "gsctl executor".
+        public var runtime: String
         public var milliseconds: Double
-        /// Largest |ours - built| over outputs, relative to each output's largest |built|.
+        /// Largest |device - built| over outputs, relative to each output's largest |built|.
         public var relativeError: Double
+        /// The device's outputs scored against the built ones by the Model's metric (task
+        /// runtimes only).
+        public var score: Double?
         public var latencyBudgetMs: Double?
         public var problem: String?
 
@@ -23,9 +37,9 @@ public enum GoldenGate {
 
         public var json: JSONValue {
             [
-                "model": .string(model), "variant": .string(variant),
+                "model": .string(model), "variant": .string(variant), "runtime": .string(runtime),
                 "ms": .double((milliseconds * 100).rounded() / 100),
-                "relativeError": .double(relativeError),
+                "relativeError": .double(relativeError), "score": score.map { .double($0) } ?? .null,
                 "latencyBudgetMs": latencyBudgetMs.map { .double($0) } ?? .null,
                 "passed": .bool(passed), "problem": .optional(problem),
             ]
@@ -49,68 +63,127 @@ public enum GoldenGate {
         }
     }
 
-    /// Runs every model's golden input in `release` (a release directory).
-    public static func check(release: String, manifest: Manifest, choices: [String: String] = [:]) -> [ModelCheck] {
-        activeVariants(manifest, choices: choices).map { model, variant, entry in
-            var result = ModelCheck(
-                model: model, variant: variant, milliseconds: 0, relativeError: 0,
-                latencyBudgetMs: manifest.models[model]?["latencyBudgetMs"]?.doubleValue, problem: nil)
-            guard let modelPath = entry["model"]?.stringValue, let inputPath = entry["goldenInput"]?.stringValue,
-                let outputPath = entry["goldenOutput"]?.stringValue
-            else {
-                result.problem = "the manifest names no model or golden files for \(model)/\(variant)"
-                return result
+    /// Runs every model's golden input of the release `name`. `measured` are this
+    /// activation's `precision: auto` tables (their choices are the variants checked).
+    public static func check(
+        release name: String, manifest: Manifest, layout: HostLayout, measured: [VariantBench.Table] = []
+    ) -> [ModelCheck] {
+        let directory = layout.release(name)
+        let workflow = try? SupervisedWorkflow.read(release: directory)
+        return activeVariants(manifest, choices: VariantBench.choices(measured)).map { model, variant, entry in
+            let budget = manifest.models[model]?["latencyBudgetMs"]?.doubleValue
+            if let row = measured.first(where: { $0.model == model })?.rows.first(where: { $0.variant == variant }) {
+                return check(row, model: model, budget: budget)
             }
-            do {
-                let proto = try ModelFile.load(FileSystem.join(release, modelPath))
-                let executor = try ONNXImport.executor(for: proto)
-                let inputs = decodeNames(try Npz.read(path: FileSystem.join(release, inputPath)))
-                let expected = decodeNames(try Npz.read(path: FileSystem.join(release, outputPath)))
-                if inputs.isEmpty {
-                    result.problem = "\(model)/\(variant) ships an empty golden input"
-                    return result
+            if let workflow, let task = workflow.tasks.first(where: { $0.model == model && $0.environment != nil }) {
+                var row = VariantBench.measureVariant(
+                    model: model, variant: variant, entry: entry, task: task, workflow: workflow, release: directory,
+                    layout: layout, runs: .gate)
+                if row.runtime != VariantBench.executorRuntime {
+                    let tolerance = entry["report"]?["tolerance"]?.doubleValue ?? 0.01
+                    if row.problem == nil, let score = row.deviceScore, score < 1 - tolerance - 1e-9 {
+                        row.problem =
+                            "\(model)/\(variant) in \(row.runtime): its outputs on the golden input score \(score) "
+                            + "against the built ones by \(row.metric ?? "output-error") (tolerance \(tolerance)): "
+                            + "the model or this device computes wrong results"
+                    }
+                    return check(row, model: model, budget: budget)
                 }
-                // One warm-up run (first-touch of weights), then the timed run.
-                _ = try executor.run(inputs)
-                let start = ChildProcess.now()
-                let outputs = try executor.run(inputs, fetch: expected.keys.sorted())
-                result.milliseconds = (ChildProcess.now() - start) * 1000
-                for (name, reference) in expected.sorted(by: { $0.key < $1.key }) {
-                    guard let ours = outputs[name] else {
-                        result.problem = "output `\(name)` of \(model)/\(variant) was not produced"
-                        return result
-                    }
-                    guard ours.shape == reference.shape else {
-                        result.problem =
-                            "output `\(name)` of \(model)/\(variant) has shape \(ours.shape), built \(reference.shape)"
-                        return result
-                    }
-                    let a = ours.floatValues
-                    let b = reference.floatValues
-                    let scale = Double(b.map { abs($0) }.max() ?? 0)
-                    var worst = 0.0
-                    for i in 0..<min(a.count, b.count) {
-                        let difference = Double(abs(a[i] - b[i]))
-                        if difference.isNaN { worst = .infinity } else { worst = max(worst, difference) }
-                    }
-                    let relative = worst / max(scale, 1e-12)
-                    result.relativeError = max(result.relativeError, relative)
-                    if worst > relativeTolerance * scale + 1e-5 {
-                        result.problem =
-                            "output `\(name)` of \(model)/\(variant) differs from the built output by \(worst) "
-                            + "(allowed \(relativeTolerance) x \(scale)): the model or this device computes wrong results"
-                        return result
-                    }
-                }
-                if let budget = result.latencyBudgetMs, result.milliseconds > budget {
-                    result.problem =
-                        "\(model)/\(variant) took \(Int(result.milliseconds.rounded())) ms, over its latency budget of \(Int(budget)) ms"
-                }
-            } catch {
-                result.problem = "\(model)/\(variant) does not run: \(error)"
             }
+            return executorCheck(
+                model: model, variant: variant, entry: entry, release: directory, budget: budget)
+        }
+    }
+
+    /// A check from a measurement by the task's runtime.
+    static func check(_ row: VariantBench.Row, model: String, budget: Double?) -> ModelCheck {
+        var result = ModelCheck(
+            model: model, variant: row.variant, runtime: row.runtime, milliseconds: row.p50Ms ?? 0,
+            relativeError: row.relativeError ?? 0, score: row.deviceScore, latencyBudgetMs: budget,
+            problem: row.problem)
+        if result.problem == nil, let budget, let p50 = row.p50Ms, p50 > budget {
+            result.problem =
+                "\(model)/\(row.variant) took \(Int(p50.rounded())) ms in \(row.runtime), over its latency budget of \(Int(budget)) ms"
+        }
+        return result
+    }
+
+    /// Runs the golden input in gsctl's executor: it must reproduce the built outputs closely.
+    static func executorCheck(
+        model: String, variant: String, entry: JSONValue, release: String, budget: Double?
+    ) -> ModelCheck {
+        var result = ModelCheck(
+            model: model, variant: variant, runtime: VariantBench.executorRuntime, milliseconds: 0, relativeError: 0,
+            score: nil, latencyBudgetMs: budget, problem: nil)
+        guard let modelPath = entry["model"]?.stringValue, let inputPath = entry["goldenInput"]?.stringValue,
+            let outputPath = entry["goldenOutput"]?.stringValue
+        else {
+            result.problem = "the manifest names no model or golden files for \(model)/\(variant)"
             return result
         }
+        do {
+            let proto = try ModelFile.load(FileSystem.join(release, modelPath))
+            let executor = try ONNXImport.executor(for: proto)
+            let inputs = decodeNames(try Npz.read(path: FileSystem.join(release, inputPath)))
+            let expected = decodeNames(try Npz.read(path: FileSystem.join(release, outputPath)))
+            if inputs.isEmpty {
+                result.problem = "\(model)/\(variant) ships an empty golden input"
+                return result
+            }
+            // One warm-up run (first-touch of weights), then the timed run.
+            _ = try executor.run(inputs)
+            let start = ChildProcess.now()
+            let outputs = try executor.run(inputs, fetch: expected.keys.sorted())
+            result.milliseconds = (ChildProcess.now() - start) * 1000
+            let comparison = compare(expected: expected, got: outputs)
+            result.relativeError = comparison.relativeError
+            if let problem = comparison.problem {
+                result.problem = "\(problem) of \(model)/\(variant)"
+                return result
+            }
+            if comparison.relativeError > relativeTolerance {
+                result.problem =
+                    "output `\(comparison.worstOutput)` of \(model)/\(variant) differs from the built output by "
+                    + "\(comparison.relativeError) of its largest value (allowed \(relativeTolerance)): "
+                    + "the model or this device computes wrong results"
+                return result
+            }
+            if let budget, result.milliseconds > budget {
+                result.problem =
+                    "\(model)/\(variant) took \(Int(result.milliseconds.rounded())) ms, over its latency budget of \(Int(budget)) ms"
+            }
+        } catch {
+            result.problem = "\(model)/\(variant) does not run: \(error)"
+        }
+        return result
+    }
+
+    /// Compares a run's outputs with the built ones: the largest difference relative to each
+    /// output's largest magnitude (NaN counts as infinite), the output where it is, and a
+    /// missing output or a shape mismatch as a problem.
+    static func compare(expected: [String: Tensor], got: [String: Tensor]) -> (
+        relativeError: Double, worstOutput: String, problem: String?
+    ) {
+        var worstRelative = 0.0
+        var worstOutput = ""
+        for (name, reference) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let ours = got[name] else { return (.infinity, name, "output `\(name)` was not produced") }
+            guard ours.shape == reference.shape else {
+                return (.infinity, name, "output `\(name)` has shape \(ours.shape), built \(reference.shape)")
+            }
+            let a = ours.floatValues
+            let b = reference.floatValues
+            let scale = Double(b.map { abs($0) }.max() ?? 0)
+            var worst = 0.0
+            for i in 0..<min(a.count, b.count) {
+                let difference = Double(abs(a[i] - b[i]))
+                if difference.isNaN { worst = .infinity } else { worst = max(worst, difference) }
+            }
+            // Outputs that are all (near) zero are compared absolutely.
+            let relative = worst / max(scale, 1e-2)
+            if relative > worstRelative || worstOutput.isEmpty { (worstRelative, worstOutput) = (relative, name) }
+        }
+        return (worstRelative, worstOutput, nil)
     }
 
     /// .npz member names back to tensor names (`%2F` -> `/`, `%25` -> `%`).

@@ -34,6 +34,8 @@ public enum VariantBench {
         public var metric: String?
         /// The device's outputs on the golden input scored against the built outputs.
         public var deviceScore: Double?
+        /// Largest |device - built| over the outputs, relative to each output's largest |built|.
+        public var relativeError: Double?
         public var problem: String?
 
         public var fps: Double? { p50Ms.map { $0 > 0 ? 1000 / $0 : 0 } }
@@ -47,7 +49,8 @@ public enum VariantBench {
                 "variant": .string(variant), "runtime": .string(runtime), "loadSeconds": number(loadSeconds),
                 "p50Ms": number(p50Ms), "p95Ms": number(p95Ms), "fps": number(fps, 10),
                 "peakMemoryMB": number(peakMemoryMB, 10), "buildScore": number(buildScore, 10000),
-                "metric": .optional(metric), "deviceScore": number(deviceScore, 10000), "problem": .optional(problem),
+                "metric": .optional(metric), "deviceScore": number(deviceScore, 10000),
+                "relativeError": relativeError.map { .double($0) } ?? .null, "problem": .optional(problem),
             ]
         }
 
@@ -63,6 +66,7 @@ public enum VariantBench {
             buildScore = json["buildScore"]?.doubleValue
             metric = json["metric"]?.stringValue
             deviceScore = json["deviceScore"]?.doubleValue
+            relativeError = json["relativeError"]?.doubleValue
             problem = json["problem"]?.stringValue
         }
     }
@@ -98,6 +102,18 @@ public enum VariantBench {
                 reason: json["reason"]?.stringValue ?? "", measuredAt: json["measuredAt"]?.doubleValue ?? 0,
                 rows: (json["rows"]?.arrayValue ?? []).map(Row.init(json:)))
         }
+    }
+
+    /// How many runs a measurement asks of the task (`request.json`, docs/tasks.md).
+    public struct Runs: Hashable, Sendable {
+        public var runs: Int
+        public var warmup: Int
+        public var seconds: Double
+
+        /// Choosing among `precision: auto` candidates: enough runs for a stable p50.
+        public static let selection = Runs(runs: 30, warmup: 2, seconds: 5)
+        /// The golden gate of a fixed-precision release: the outputs and a latency check.
+        public static let gate = Runs(runs: 10, warmup: 1, seconds: 2)
     }
 
     /// How long one variant's measurement may take (load, warm-up and the timed runs).
@@ -203,7 +219,7 @@ public enum VariantBench {
 
     static func measureVariant(
         model: String, variant: String, entry: JSONValue, task: SupervisedTask?, workflow: SupervisedWorkflow?,
-        release directory: String, layout: HostLayout
+        release directory: String, layout: HostLayout, runs: Runs = .selection
     ) -> Row {
         var row = Row(variant: variant)
         let report = entry["report"] ?? .null
@@ -220,7 +236,8 @@ public enum VariantBench {
         do throws(GSError) {
             try FileSystem.makeDirectories(work)
             let request: JSONValue = [
-                "input": .string(FileSystem.join(directory, inputPath)), "runs": 30, "warmup": 2, "seconds": 5,
+                "input": .string(FileSystem.join(directory, inputPath)), "runs": .int(runs.runs),
+                "warmup": .int(runs.warmup), "seconds": .double(runs.seconds),
             ]
             try FileSystem.writeAtomically(request.canonical, to: FileSystem.join(work, "request.json"))
             var measured = false
@@ -246,6 +263,7 @@ public enum VariantBench {
                 (report["deviceMetric"]?.stringValue ?? row.metric).flatMap(AccuracyMetric.init(rawValue:))
                 ?? .outputError
             row.deviceScore = metric.score(reference: [expected], candidate: [got])
+            row.relativeError = GoldenGate.compare(expected: expected, got: got).relativeError
         } catch {
             row.problem = row.problem ?? "\(model)/\(variant) could not be measured: \(error.message)"
         }

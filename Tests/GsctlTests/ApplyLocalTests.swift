@@ -1,4 +1,5 @@
 import Foundation
+import GSAgent
 import GSCore
 import Testing
 
@@ -477,11 +478,7 @@ struct DeployRepo {
 
     /// Agent steps: the agent dies there (apply reports the host, exit 3). Controller steps:
     /// `gsctl apply` itself dies there (SIGKILL, 137), mid-way through a first deploy.
-    @Test(arguments: [
-        "lease", "receive", "verify", "assemble", "environment", "pending", "stop", "switch", "start", "health",
-        "record",
-        "controller.leased", "controller.prepared", "controller.sending", "controller.sent", "controller.activated",
-    ])
+    @Test(arguments: CrashHook.agentSteps + CrashHook.controllerSteps)
     func aCrashAtAnyStepLeavesOldOrNewAndTheNextApplyConverges(step: String) throws {
         let repo = try DeployRepo(hosts: 1)
         defer { repo.cleanUp() }

@@ -99,6 +99,16 @@ struct CrowdServiceSSHTests {
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: fleet.specs + "/specs.yaml"))
     }
 
+    /// The golden-gate checks of every host in `gsctl apply -f json` output.
+    static func goldenChecks(_ run: Run) -> [[String: Any]] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any] else {
+            return []
+        }
+        return (object["deployments"] as? [[String: Any]] ?? []).flatMap { deployment in
+            (deployment["hosts"] as? [[String: Any]] ?? []).flatMap { $0["checks"] as? [[String: Any]] ?? [] }
+        }
+    }
+
     /// GET `path` of the serve task inside the host's network namespace.
     static func serve(_ fleet: SSHFleet, _ path: String) -> Any? {
         let script = """
@@ -144,6 +154,11 @@ struct CrowdServiceSSHTests {
         defer { fleet.cleanUp() }
         let first = try fleet.apply()
         #expect(first.status == 0, "\(first.err)\n\(first.out)")
+        // The golden gate ran the fp32 detector through the detect task's onnxruntime.
+        let check = Self.goldenChecks(first).first
+        #expect((check?["runtime"] as? String)?.hasPrefix("onnxruntime") == true, "\(check ?? [:])")
+        #expect(check?["passed"] as? Bool == true && check?["score"] as? Double == 1, "\(check ?? [:])")
+        #expect((check?["relativeError"] as? Double ?? 1) < 1e-3, "fp32 in onnxruntime is the built fp32")
         let fp32 = Self.countsPerFrame(fleet)
         #expect(fp32.count == Self.frames, "fp32 served \(fp32.count) frames")
         // The service did real work: people were counted on every frame of the busy plaza.

@@ -37,10 +37,11 @@ PLAN_TASKS = 10_000
 
 # Documents per kind and files per kind (sum to DOCUMENTS and FILES).
 DEVICE_DOCS, DEVICE_FILES = 100, 20
-SITES, HOSTS_PER_SITE = 100, 20  # 2,000 hosts in 200 files (two per site)
+SITES, HOSTS_PER_SITE = 140, 20  # 2,800 hosts in 280 files (two per site)
 MODEL_DOCS, MODEL_FILES = 600, 150
-WORKFLOW_DOCS, WORKFLOW_FILES = 900, 450
-DEPLOY_DOCS, DEPLOY_FILES = 1400, 180
+WORKFLOW_DOCS, WORKFLOW_FILES = 600, 370
+# A host runs one deployment's release (GS307): 900 deployments own disjoint hosts.
+DEPLOY_DOCS, DEPLOY_FILES = 900, 180
 
 
 # ---------------------------------------------------------------------------------------
@@ -387,29 +388,43 @@ class Generator:
     def make_deployments(self) -> None:
         rng = self.rng
         calibrated = {m["name"]: m["calibrated"] for m in self.models}
-        hosts_at: dict[tuple[int, str], list[str]] = {}
+        # A host runs one deployment's release (GS307), so deployments own disjoint hosts:
+        # a selector takes a whole site x class group that nobody uses yet, a host list
+        # takes one or two of a group's free hosts.
+        free: dict[tuple[int, str], list[str]] = {}
         for h in self.hosts:
-            hosts_at.setdefault((h["site"], h["class"]), []).append(h["name"])
+            free.setdefault((h["site"], h["class"]), []).append(h["name"])
+        untouched = set(free)
         for d in range(DEPLOY_DOCS):
             workflow = self.workflows[d % WORKFLOW_DOCS] if d < WORKFLOW_DOCS else rng.choice(self.workflows)
             all_calibrated = all(calibrated[m] for m in workflow["models"])
             name = f"dp{d:04d}-{workflow['name']}"
-            sites = rng.sample(range(SITES), rng.randint(1, 3))  # distinct sites: targets never overlap
+            sites = rng.sample(range(SITES), rng.randint(1, 2))  # distinct sites: targets never overlap
             targets = []
             total = 0
             for s in sites:
-                klass = rng.choice([c for c, _ in SITE_CLASSES])
+                classes = [c for c, _ in SITE_CLASSES if free[(s, c)]]
+                if not classes:
+                    if targets:
+                        continue
+                    # The first target must land somewhere: the next site with a free host.
+                    s = next(t for t in range(SITES) if any(free[(t, c)] for c, _ in SITE_CLASSES))
+                    classes = [c for c, _ in SITE_CLASSES if free[(s, c)]]
+                klass = rng.choice(classes)
                 precision = CLASS_PRECISION[klass]
                 if precision == "int8-mixed" and not all_calibrated:
                     precision = "fp32"
-                if rng.random() < 0.5:
+                group = (s, klass)
+                if group in untouched and rng.random() < 0.25:
                     target: dict = {"selector": {"matchLabels": Flow({"site": f"site-{s:03d}", "class": klass})}}
-                    total += len(hosts_at[(s, klass)])
+                    total += len(free[group])
+                    free[group] = []
                 else:
-                    pool = hosts_at[(s, klass)]
-                    chosen = pool[: rng.randint(1, len(pool))]
+                    chosen = free[group][: rng.randint(1, 2)]
+                    free[group] = free[group][len(chosen):]
                     target = {"hosts": chosen}
                     total += len(chosen)
+                untouched.discard(group)
                 if rng.random() < 0.7:
                     target["precision"] = precision
                 elif workflow["models"] and precision != "fp32":
@@ -418,6 +433,7 @@ class Generator:
                 else:
                     target["precision"] = "auto"
                 targets.append(target)
+            assert targets, "more deployments than hosts"
             rollout: dict = {}
             if total >= 2:
                 rollout["canary"] = 1
@@ -775,7 +791,7 @@ def apply_mutations(gen: Generator, rng: random.Random) -> dict[int, tuple]:
             cursor[kind] += 1
             doc = pools[kind][index]
             if kind == "Deployment" and index < WORKFLOW_DOCS:
-                continue  # the first 900 deployments each deploy a workflow nobody else may
+                continue  # the first WORKFLOW_DOCS deployments each deploy a workflow nobody else may
             if id(doc) in chosen:
                 continue
             before = render(doc)

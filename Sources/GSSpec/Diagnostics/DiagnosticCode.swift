@@ -35,6 +35,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
     case digestMismatch = "GS304"
     case hostTargetedTwice = "GS305"
     case unusedObject = "GS306"
+    case hostInTwoDeployments = "GS307"
     // Workflow graphs
     case cycle = "GS400"
     case taskNeedsModel = "GS401"
@@ -88,6 +89,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable {
         case .missingFile: "referenced file does not exist"
         case .digestMismatch: "file does not match its sha256"
         case .hostTargetedTwice: "host targeted twice by one deployment"
+        case .hostInTwoDeployments: "host targeted by two deployments"
         case .unusedObject: "object nothing uses"
         case .cycle: "dependency cycle between tasks"
         case .taskNeedsModel: "task kind needs a model"

@@ -32,6 +32,7 @@ public enum Rules {
         TaskRequirementsRule(),
         CompatibilityRule(),
         RolloutRule(),
+        SharedHostRule(),
         TrustKeysRule(),
         UnusedObjectsRule(),
     ]
