@@ -68,6 +68,11 @@ let package = Package(
                 "GSCore", "GSSpec", "GSPlan", "ONNX", "GSExec", "GSData", "GSBundle", "GSOptimize", "GSBuild",
                 "GSAgent", "GSDeploy",
             ]),
+        // bench/executor_vs_ort's runner: the executor timed on given inputs (built with
+        // `--product gsctl-exec-bench`; not part of the gsctl binary).
+        .executableTarget(
+            name: "gsctl-exec-bench", dependencies: ["GSCore", "ONNX", "GSExec", "GSData"],
+            path: "bench/executor_vs_ort/runner"),
 
         // Real SSH hosts in network namespaces, for the deploy tests of two targets.
         .target(name: "GSTestHosts", dependencies: ["GSCore"], path: "Tests/GSTestHosts"),

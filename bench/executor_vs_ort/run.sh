@@ -5,8 +5,8 @@
 #   bash bench/executor_vs_ort/run.sh        # `make bench` calls this
 #
 # Environment:
-#   GSCTL=path/to/gsctl        only printed for its version (the executor is built here as
-#                              bench/executor_vs_ort/runner, a package over the same sources)
+#   GSCTL=path/to/gsctl        only printed for its version (the executor is timed by the
+#                              package's gsctl-exec-bench product, bench/executor_vs_ort/runner)
 #   RUNNER=path/to/runner      a runner already built (skips the swift build)
 #   EXEC_SAMPLES=8             inputs per model (shape), each timed every round
 #   EXEC_ROUNDS=5              interleaved rounds (ours, ort, ort, ours, ...)
@@ -28,12 +28,11 @@ mkdir -p "$out"
 
 source bench/common/venv-models.sh
 
-# The runner: its own SwiftPM package (symlinked sources, the main package's flags), release.
+# The runner: the package's gsctl-exec-bench product (same modules and flags as gsctl), release.
 if [[ -z "${RUNNER:-}" ]]; then
-    scratch="$PWD/bench/out/executor_vs_ort/runner-build"
     echo "executor_vs_ort: building the runner (release) ..." >&2
-    (cd "$here/runner" && swift build -c release --scratch-path "$scratch" 2>&1 | grep -E "error|Compiling|Build complete" >&2) || true
-    RUNNER="$scratch/release/runner"
+    swift build -c release --product gsctl-exec-bench 2>&1 | grep -E "error|Compiling|Build complete" >&2 || true
+    RUNNER="$(swift build -c release --show-bin-path)/gsctl-exec-bench"
 fi
 [[ -x "$RUNNER" ]] || { echo "executor_vs_ort: the runner did not build ($RUNNER)" >&2; exit 2; }
 

@@ -1,6 +1,6 @@
-// runner: gsctl's Swift executor on given inputs, timed.
+// gsctl-exec-bench (bench/executor_vs_ort's runner): gsctl's Swift executor on given inputs, timed.
 //
-//   runner MODEL INPUTS.npz [--repeat N] [--warmup W] [--out OUTPUTS.npz] [--profile] [--serve]
+//   gsctl-exec-bench MODEL INPUTS.npz [--repeat N] [--warmup W] [--out OUTPUTS.npz] [--profile] [--serve]
 //
 // INPUTS.npz holds one array per model input, named after it, with the samples along a
 // leading axis: an input of shape (1, 3, 48, 192) is fed from an array of shape
