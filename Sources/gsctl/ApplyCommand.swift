@@ -93,6 +93,14 @@ enum HostLines {
         if result.bytesSent > 0 { text += ", \(ByteText.format(result.bytesSent)) sent" }
         if result.seconds > 0 { text += ", " + ByteText.fixed(result.seconds) + " s" }
         if let message = result.message { text += "\n    \(message)" }
+        // The golden gate's checks that passed (a failed one is the message above).
+        for check in result.checks.arrayValue ?? [] where check["passed"]?.boolValue == true {
+            let model = "\(check["model"]?.stringValue ?? "?")/\(check["variant"]?.stringValue ?? "?")"
+            var line = "\n    golden \(model) in \(check["runtime"]?.stringValue ?? "?"): "
+            line += DecimalText.fixed(check["ms"]?.doubleValue ?? 0, digits: 2) + " ms"
+            if let score = check["score"]?.doubleValue { line += ", score " + DecimalText.fixed(score, digits: 4) }
+            text += line
+        }
         return text
     }
 

@@ -265,8 +265,12 @@ struct DeployRepo {
         #expect(diff.status == 2, "\(diff.out)\(diff.err)")
         #expect(diff.out.contains("repair"), "\(diff.out)")
 
-        let repair = try repo.apply()
-        #expect(DeployRepo.results(repair)["box1"] == "repaired", "\(repair.out)\(repair.err)")
+        // In plain text (no -f json): the host's line, then the golden check of the repaired
+        // model (its task runs in no environment: gsctl's executor ran it).
+        let repair = try gsctl(["apply", "Specs", "--cache", repo.path + "/cache"], cwd: repo.path)
+        #expect(repair.status == 0, "\(repair.out)\(repair.err)")
+        #expect(repair.err.contains("box1: repaired"), "\(repair.err)")
+        #expect(repair.err.contains("golden direction/fp32 in gsctl executor: "), "\(repair.err)")
         #expect(try gsctl(["status", "Specs"], cwd: repo.path).status == 0)
         let history = try gsctl(["history", "box1", "Specs"], cwd: repo.path)
         #expect(history.out.contains("repaired"), "\(history.out)")
