@@ -17,6 +17,8 @@ public struct Rollout: Sendable {
     public var deployment: DeploymentPlan
     public var maxParallel: Int = 8
     public var progress: @Sendable (HostResult) -> Void = { _ in }
+    /// Waits `pauseSeconds` between batches (capped at an hour); tests pass their own clock.
+    public var pause: @Sendable (Double) -> Void = { seconds in usleep(UInt32(min(seconds, 3600) * 1_000_000)) }
 
     public init(deployment: DeploymentPlan) { self.deployment = deployment }
 
@@ -70,7 +72,7 @@ public struct Rollout: Sendable {
                 return result
             }
             if index + 1 < deployment.batches.count, deployment.rollout.pauseSeconds > 0 {
-                usleep(UInt32(min(deployment.rollout.pauseSeconds, 3600) * 1_000_000))
+                pause(deployment.rollout.pauseSeconds)
             }
         }
         return result
