@@ -25,6 +25,33 @@ public struct BundleDiff: Hashable, Sendable {
         public var precisionAfter: String?
         /// Whether the compiler's details (the `models` entry) differ.
         public var variantChanged: Bool
+        /// Graph inputs and their shapes as the build reported them (`x: [1, 3, 48, 192]`),
+        /// across the model's variants; empty for bundles built before reports had them.
+        public var inputsBefore: [String: String] = [:]
+        public var inputsAfter: [String: String] = [:]
+        /// Bytes of the model's variant files (`models/NAME/*/model.onnx`).
+        public var bytesBefore = 0
+        public var bytesAfter = 0
+
+        /// What changed, in a device's terms: `precision fp32 -> int8`, `input x [1, 3, 48,
+        /// 192] -> [1, 3, 48, 160]`, `size 0.6 MB -> 0.2 MB`, `variant changed`.
+        public var details: [String] {
+            var parts: [String] = []
+            if precisionBefore != precisionAfter {
+                parts.append("precision \(precisionBefore ?? "-") -> \(precisionAfter ?? "-")")
+            }
+            if kind == .changed, !inputsBefore.isEmpty, !inputsAfter.isEmpty {
+                for name in Set(inputsBefore.keys).union(inputsAfter.keys).sorted()
+                where inputsBefore[name] != inputsAfter[name] {
+                    parts.append("input \(name) \(inputsBefore[name] ?? "(none)") -> \(inputsAfter[name] ?? "(none)")")
+                }
+            }
+            if kind == .changed, bytesBefore != bytesAfter {
+                parts.append("size \(ByteCount.format(bytesBefore)) -> \(ByteCount.format(bytesAfter))")
+            }
+            if kind == .changed, variantChanged { parts.append("variant changed") }
+            return parts
+        }
     }
 
     public var added: [ManifestFile] = []
@@ -79,7 +106,9 @@ public struct BundleDiff: Hashable, Sendable {
             models.append(
                 ModelChange(
                     name: name, kind: kind, precisionBefore: a.precisions[name], precisionAfter: b.precisions[name],
-                    variantChanged: aDetails[name] != bDetails[name]))
+                    variantChanged: aDetails[name] != bDetails[name], inputsBefore: Self.inputs(aDetails[name]),
+                    inputsAfter: Self.inputs(bDetails[name]), bytesBefore: Self.modelBytes(a, name),
+                    bytesAfter: Self.modelBytes(b, name)))
         }
 
         let compared: [(String, JSONValue, JSONValue)] = [
@@ -97,6 +126,24 @@ public struct BundleDiff: Hashable, Sendable {
         for field in ["gsctlVersion", "source", "buildKeys"] {
             provenance += Self.leafChanges(field, Self.member(aJSON, field), Self.member(bJSON, field))
         }
+    }
+
+    /// A model's input shapes from its variants' build reports (the first variant that
+    /// names an input wins: every variant of a model takes the same inputs).
+    private static func inputs(_ entry: JSONValue?) -> [String: String] {
+        var shapes: [String: String] = [:]
+        let variants = members(entry?["variants"] ?? .null)
+        for precision in variants.keys.sorted() {
+            for (name, shape) in members(variants[precision]?["report"]?["inputs"] ?? .null) where shapes[name] == nil {
+                shapes[name] = shape.stringValue
+            }
+        }
+        return shapes
+    }
+
+    private static func modelBytes(_ manifest: Manifest, _ model: String) -> Int {
+        manifest.files.filter { $0.path.hasPrefix("models/\(model)/") && $0.path.hasSuffix("/model.onnx") }
+            .reduce(0) { $0 + $1.size }
     }
 
     private static func members(_ value: JSONValue) -> [String: JSONValue] {
@@ -156,12 +203,7 @@ extension BundleDiff {
                 case .added: out += style.green("  + \(model.name)") + " (\(model.precisionAfter ?? "-"))\n"
                 case .removed: out += style.red("  - \(model.name)") + " (\(model.precisionBefore ?? "-"))\n"
                 case .changed:
-                    var parts: [String] = []
-                    if model.precisionBefore != model.precisionAfter {
-                        parts.append("precision \(model.precisionBefore ?? "-") -> \(model.precisionAfter ?? "-")")
-                    }
-                    if model.variantChanged { parts.append("variant changed") }
-                    out += style.yellow("  ~ \(model.name)") + ": " + parts.joined(separator: ", ") + "\n"
+                    out += style.yellow("  ~ \(model.name)") + ": " + model.details.joined(separator: ", ") + "\n"
                 }
             }
         }
@@ -203,6 +245,9 @@ extension BundleDiff {
                         "precisionBefore": .optional($0.precisionBefore),
                         "precisionAfter": .optional($0.precisionAfter),
                         "variantChanged": .bool($0.variantChanged),
+                        "inputsBefore": .object($0.inputsBefore.mapValues { .string($0) }),
+                        "inputsAfter": .object($0.inputsAfter.mapValues { .string($0) }),
+                        "bytesBefore": .int($0.bytesBefore), "bytesAfter": .int($0.bytesAfter),
                     ]
                 }),
             "fields": .strings(fields),

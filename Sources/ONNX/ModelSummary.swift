@@ -268,7 +268,13 @@ public struct ModelSummary: Sendable, Hashable {
 
     /// `[N, 3, 224, 224]`, `?` for unknown axes; `(rank unknown)` without a shape.
     private static func shape(_ shape: [TensorShapeProto.Dimension.Value]?) -> String {
-        guard let shape else { return " (rank unknown)" }
+        shapeText(shape) ?? " (rank unknown)"
+    }
+
+    /// `[N, 3, 224, 224]`, `?` for unknown axes; nil without a shape. Build reports and
+    /// `gsctl diff` show input shapes this way.
+    public static func shapeText(_ shape: [TensorShapeProto.Dimension.Value]?) -> String? {
+        guard let shape else { return nil }
         let dims = shape.map { dim -> String in
             switch dim {
             case .value(let size): String(size)

@@ -188,11 +188,10 @@ enum DiffCommand {
                 entry["action"] = "upgrade"
                 let diff = BundleDiff(from: current, to: release.manifest)
                 for model in diff.models {
+                    let details = model.details
                     changes.append(
                         "model \(model.name): \(model.kind.rawValue)"
-                            + (model.precisionBefore != model.precisionAfter
-                                ? " (precision \(model.precisionBefore ?? "-") -> \(model.precisionAfter ?? "-"))" : "")
-                    )
+                            + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))"))
                 }
                 for file in diff.added { changes.append("+ \(file.path) (\(ByteText.format(file.size)))") }
                 for file in diff.removed { changes.append("- \(file.path)") }

@@ -93,4 +93,39 @@ import Testing
         guard case .object(let members) = json else { return }
         #expect(members["identical"] == false)
     }
+    /// A model whose input shape and size change between releases says so in device terms
+    /// (what `gsctl diff` prints per host), read from the build reports and the variant files.
+    @Test func aChangedModelNamesItsInputShapesAndSize() throws {
+        func manifest(precision: String, shape: String, bytes: Int) -> Manifest {
+            var manifest = Fixture.manifest()
+            manifest.precisions = ["direction": precision]
+            manifest.models = [
+                "direction": [
+                    "precision": .string(precision),
+                    "variants": [precision: ["report": ["inputs": ["x": .string(shape)], "nodesAfter": 118]]],
+                ]
+            ]
+            manifest.files = [
+                ManifestFile(
+                    path: "models/direction/\(precision)/model.onnx", sha256: SHA256.hex(of: "\(bytes)"), size: bytes,
+                    mode: .regular)
+            ]
+            return manifest
+        }
+        let before = manifest(precision: "fp32", shape: "[1, 3, 48, 192]", bytes: 583_000)
+        let after = manifest(precision: "int8", shape: "[1, 3, 48, 160]", bytes: 162_000)
+        let change = try #require(BundleDiff(from: before, to: after).models.first)
+        #expect(change.inputsBefore == ["x": "[1, 3, 48, 192]"] && change.inputsAfter == ["x": "[1, 3, 48, 160]"])
+        #expect(
+            change.details == [
+                "precision fp32 -> int8", "input x [1, 3, 48, 192] -> [1, 3, 48, 160]", "size 569.3 KiB -> 158.2 KiB",
+                "variant changed",
+            ])
+        // Same shape: no input line; a bundle built before reports had inputs: none either.
+        let same = manifest(precision: "int8", shape: "[1, 3, 48, 192]", bytes: 162_000)
+        #expect(!BundleDiff(from: before, to: same).models[0].details.contains { $0.hasPrefix("input") })
+        var old = before
+        old.models = ["direction": ["precision": "fp32", "variants": ["fp32": ["report": [:]]]]]
+        #expect(!BundleDiff(from: old, to: after).models[0].details.contains { $0.hasPrefix("input") })
+    }
 }

@@ -35,6 +35,9 @@ import Testing
         #expect(report.met)
         #expect(report.nodesAfter < report.nodesBefore)
         #expect(!variant.goldenOutputs.isEmpty)
+        // The fixed input shape is what the report (and `gsctl diff`) records; the original
+        // model's height and width were symbolic.
+        #expect(report.inputs == ["x": "[1, 3, 48, 192]"])
         if precision == .fp16 { #expect(report.bytesAfter < report.bytesBefore * 6 / 10) }
         // A small model carries scales and zero points per tensor: int8 roughly halves it.
         if precision == .int8 || precision == .int8Mixed { #expect(report.bytesAfter < report.bytesBefore * 6 / 10) }

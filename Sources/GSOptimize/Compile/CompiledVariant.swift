@@ -34,6 +34,9 @@ public struct VariantReport: Sendable {
     public var passes: [PassReport]
     public var seconds: Double
     public var notes: [String]
+    /// The shipped model's graph inputs and their shapes (`[1, 3, 48, 192]`): what a device
+    /// feeds it, and what `gsctl diff` compares between releases.
+    public var inputs: [String: String] = [:]
 
     /// Set when the evaluation data is labelled: `score` is then 1 + (this variant's accuracy
     /// on the labels - the original model's).
@@ -79,6 +82,7 @@ public struct VariantReport: Sendable {
                 }),
             "seconds": .double((seconds * 100).rounded() / 100),
             "notes": .strings(notes),
+            "inputs": .object(inputs.mapValues { .string($0) }),
         ]
         if case .object(var members) = json, let labelled, let accuracy = labelledAccuracy {
             members["labels"] = [

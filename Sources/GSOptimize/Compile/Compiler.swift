@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 7
+    public static let revision = 8
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -175,8 +175,16 @@ public enum Compiler {
         // shipped variant as the executor computes them.
         let golden = request.evaluation.first ?? request.calibration.first ?? [:]
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
+        report.inputs = Self.inputShapes(variant)
         report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
+    }
+
+    /// The graph inputs (initializers apart) and their shapes, as the report records them.
+    static func inputShapes(_ model: ModelProto) -> [String: String] {
+        Dictionary(
+            ModelSummary(model).inputs.map { ($0.name, ModelSummary.shapeText($0.shape) ?? "(rank unknown)") },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// Runs every sample, two at a time: the executor's kernels split only large
