@@ -229,6 +229,9 @@ public struct Activator: Sendable {
     {
         try? runner.stop(layout)
         try CurrentLink.point(layout, to: from?.name)
+        // Killed here, the pending record still names `from`: the next call's `recover`
+        // finishes the way back.
+        CrashHook.point("rollback")
         if from != nil { try? runner.start(layout) }
         state.pending = nil
         state.active = from

@@ -13,6 +13,9 @@ public enum CrashHook {
         "record",
     ]
 
+    /// Steps only a failed activation reaches: its way back to the previous release.
+    public static let rollbackSteps = ["rollback"]
+
     /// The controller's steps, per host (`gsctl apply` dies there; its agents carry on or
     /// see the connection end).
     public static let controllerSteps = [

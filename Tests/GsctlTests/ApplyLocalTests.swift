@@ -50,7 +50,8 @@ struct DeployRepo {
 
     func write(
         task: String, hosts: Int = 2, targets: [Int]? = nil, packages: [String]? = nil, trust: String? = nil,
-        note: String = "", precision: String = "fp32", unreachable: Set<Int> = [], model: String = Self.model
+        note: String = "", precision: String = "fp32", unreachable: Set<Int> = [], model: String = Self.model,
+        shape: String = "1, 3, 48, 192"
     ) throws {
         var environments = ""
         var taskEnvironment = ""
@@ -93,7 +94,7 @@ struct DeployRepo {
               source: \(model)
               sha256: \(sha)
               task: ocr-direction
-              inputs: [{name: x, shape: [1, 3, 48, 192]}]
+              inputs: [{name: x, shape: [\(shape)]}]
               preprocess: {scale: 0.00392156862745098, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: bgr}
               evaluation: {data: \(Self.lines), samples: 4, metric: top1-agreement, tolerance: 0.05}
             ---
@@ -184,6 +185,9 @@ struct DeployRepo {
         return object
     }
 
+    /// Host i's history entries, oldest first.
+    func history(_ i: Int) -> [[String: Any]] { state(i)["history"] as? [[String: Any]] ?? [] }
+
     func activeRevision(_ i: Int) -> String? { (state(i)["active"] as? [String: Any])?["revision"] as? String }
 
     func current(_ i: Int) -> String? {
@@ -271,9 +275,132 @@ struct DeployRepo {
         #expect(repair.status == 0, "\(repair.out)\(repair.err)")
         #expect(repair.err.contains("box1: repaired"), "\(repair.err)")
         #expect(repair.err.contains("golden direction/fp32 in gsctl executor: "), "\(repair.err)")
+        // The summary table on stdout, then the counts for the revision.
+        #expect(repair.out.hasPrefix("DEPLOYMENT    HOST  STATUS    RELEASE"), "\(repair.out)")
+        #expect(repair.out.contains("reader-boxes  box1  repaired  reader-gateway-fp32-"), "\(repair.out)")
+        #expect(repair.out.contains("revision \(repo.head.prefix(12)): 1 repaired\n"), "\(repair.out)")
         #expect(try gsctl(["status", "Specs"], cwd: repo.path).status == 0)
         let history = try gsctl(["history", "box1", "Specs"], cwd: repo.path)
         #expect(history.out.contains("repaired"), "\(history.out)")
+    }
+
+    /// `diff` before an upgrade: per host the move, what changes inside the model (its input
+    /// shape, size) and the bytes the host lacks, which is what apply then sends; exit 2, then
+    /// 0 once applied, and 1 when a host cannot be asked.
+    @Test func diffShowsAnUpgradesModelChangesAndDownloadThenGatesCI() throws {
+        let repo = try DeployRepo(hosts: 2)
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let before = try #require(repo.current(1)?.split(separator: "/").last)
+        try repo.write(task: "echo \"$GS_MODEL\" > \"$GS_DATA/model\"; exec sleep 600", shape: "1, 3, 48, 160")
+        try repo.commit("narrower input")
+
+        let cache = ["--cache", repo.path + "/cache"]
+        let text = try gsctl(["diff", "Specs"] + cache, cwd: repo.path)
+        #expect(text.status == 2, "\(text.out)\(text.err)")
+        #expect(text.out.contains("reader-boxes/box1: upgrade \(before) -> "), "\(text.out)")
+        #expect(
+            text.out.contains("model direction: changed (input x [1, 3, 48, 192] -> [1, 3, 48, 160]"), "\(text.out)")
+        let json = try gsctl(["diff", "Specs", "-f", "json"] + cache, cwd: repo.path)
+        let entries = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]], "\(json.out)")
+        let download = try #require(entries.first { $0["host"] as? String == "box1" }?["downloadBytes"] as? Int)
+        // The new model and its golden files; the task files the host already has are not counted.
+        #expect(download > 100_000, "\(json.out)")
+        #expect(text.out.contains(", download "), "\(text.out)")
+
+        let applied = try repo.apply()
+        #expect(applied.status == 0, "\(applied.out)\(applied.err)")
+        let sent = ApplySSHTests.bytesSent(applied, "box1")
+        #expect(sent >= download && sent < download + download / 20 + 65_536, "sent \(sent), diff said \(download)")
+        let after = try gsctl(["diff", "Specs"] + cache, cwd: repo.path)
+        #expect(after.status == 0, "\(after.out)\(after.err)")
+        #expect(after.out.contains("reader-boxes/box1: nothing"), "\(after.out)")
+
+        try repo.write(
+            task: "echo \"$GS_MODEL\" > \"$GS_DATA/model\"; exec sleep 600", unreachable: [2], shape: "1, 3, 48, 160")
+        try repo.commit("box2 moved")
+        let unreachable = try gsctl(["diff", "Specs"] + cache, cwd: repo.path)
+        #expect(unreachable.status == 1, "\(unreachable.out)\(unreachable.err)")
+        #expect(unreachable.out.contains("reader-boxes/box2: error"), "\(unreachable.out)")
+    }
+
+    /// A host whose disk cannot hold the release refuses it before any model byte is sent
+    /// (the blobs it lacks plus one copy of the release, measured with statvfs), and takes it
+    /// once there is room. The host's disk is a 1 MB tmpfs, grown to 16 MB.
+    @Test(.enabled(if: getuid() == 0, "mounts a tmpfs as the host's disk"))
+    func aHostWithoutRoomRefusesTheReleaseBeforeReceivingIt() throws {
+        let repo = try DeployRepo(hosts: 1)
+        let root = repo.host(1)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        #expect(try Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root]).status == 0)
+        defer {
+            _ = try? Subprocess.run(["umount", "-l", root])
+            repo.cleanUp()
+        }
+        let full = try repo.apply()
+        #expect(full.status == 3, "\(full.out)\(full.err)")
+        #expect(DeployRepo.results(full)["box1"] == "refused")
+        #expect(ApplySSHTests.message(full, "box1").contains("not enough disk space on the host"), "\(full.out)")
+        #expect(repo.current(1) == nil)
+        #expect(ApplySSHTests.bytesSent(full, "box1") < 100_000, "the model was not sent")
+
+        #expect(try Subprocess.run(["mount", "-o", "remount,size=16m", root]).status == 0)
+        let roomy = try repo.apply()
+        #expect(roomy.status == 0, "\(roomy.out)\(roomy.err)")
+        #expect(DeployRepo.results(roomy)["box1"] == "converged")
+    }
+
+    /// On a terminal each host gets one line, rewritten in place as it moves through its
+    /// steps (cursor up, erase line), ending in its result; `script` gives apply a pty.
+    @Test func onATerminalEachHostHasOneLiveLine() throws {
+        let repo = try DeployRepo(hosts: 2)
+        defer { repo.cleanUp() }
+        let command = "'\(CLI.binary)' apply Specs --cache '\(repo.path)/cache'"
+        let run = try Subprocess.run(["sh", "-c", "cd '\(repo.path)' && exec script -qec \"$0\" /dev/null", command])
+        #expect(run.status == 0, "\(run.text)\(run.errorText)")
+        let screen = run.text
+        #expect(screen.contains("\u{1B}[2K\rreader-boxes/box1: connecting"), "\(screen)")
+        #expect(screen.contains("reader-boxes/box2: activating: verify, switch, health gates"), "\(screen)")
+        #expect(screen.contains("\u{1B}[2A"), "two lines redrawn in place")
+        #expect(screen.contains("\u{1B}[2K\rreader-boxes/box2: converged (none) -> reader-gateway-fp32-"), "\(screen)")
+        // No plain per-host log lines on a terminal: only the live lines, then the table.
+        #expect(!screen.contains("\nreader-boxes/box1: converged"), "\(screen)")
+        #expect(screen.contains("DEPLOYMENT    HOST  STATUS"), "\(screen)")
+    }
+
+    /// `--only` converges one deployment's hosts and leaves the others' alone;
+    /// `--max-parallel` takes a positive number.
+    @Test func onlyAppliesTheNamedDeployment() throws {
+        let repo = try DeployRepo(hosts: 2)
+        defer { repo.cleanUp() }
+        try repo.write(task: "exec sleep 600", hosts: 2, targets: [1])
+        let spare = """
+            ---
+            apiVersion: gs.ai/v1
+            kind: Deployment
+            metadata: {name: reader-spare}
+            spec:
+              workflow: reader
+              precision: fp32
+              targets: [{hosts: [box2]}]
+
+            """
+        let handle = try #require(FileHandle(forWritingAtPath: repo.specs + "/specs.yaml"))
+        handle.seekToEndOfFile()
+        handle.write(Data(spare.utf8))
+        try handle.close()
+        try repo.commit("a second deployment")
+
+        let only = try repo.apply(["--only", "reader-spare", "--max-parallel", "1"])
+        #expect(only.status == 0, "\(only.out)\(only.err)")
+        #expect(DeployRepo.results(only) == ["box2": "converged"])
+        #expect(repo.current(1) == nil && repo.current(2) != nil)
+        let bad = try repo.apply(["--max-parallel", "0"])
+        #expect(bad.status == 64)
+        #expect(bad.err.contains("--max-parallel must be a positive number"), "\(bad.err)")
+        let all = try repo.apply()
+        #expect(DeployRepo.results(all) == ["box1": "converged", "box2": "unchanged"], "\(all.out)")
     }
 
     @Test func aFailingWorkflowRollsBackAndHaltsTheRollout() throws {
@@ -381,6 +508,7 @@ struct DeployRepo {
         let repo = try DeployRepo(hosts: 1)
         defer { repo.cleanUp() }
         let old = repo.head
+        #expect(try repo.apply().status == 0)
         try repo.write(task: "exec sleep 601", hosts: 1)
         try repo.commit("newer")
         #expect(try repo.apply().status == 0)
@@ -389,9 +517,48 @@ struct DeployRepo {
         #expect(DeployRepo.results(stale)["box1"] == "refused")
         #expect(stale.out.contains("not an ancestor"), "\(stale.out)")
         #expect(repo.activeRevision(1) == repo.head)
-        // rollback is the way back.
+        // rollback is the way back: to the host's previous release, which ran `old`.
         let back = try gsctl(["rollback", "reader-boxes", "Specs"], cwd: repo.path)
-        #expect(back.status == 0 || back.status == 3, "\(back.out + back.err)")
+        #expect(back.status == 0, "\(back.out + back.err)")
+        #expect(repo.activeRevision(1) == old)
+    }
+
+    /// `rollback --to REV` picks the release a host ran at that revision, however far back
+    /// (while the host still holds it); a revision it never ran is refused, naming it.
+    @Test func rollbackToARevisionSwitchesToTheReleaseItRanThere() throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        let first = repo.head
+        #expect(try repo.apply().status == 0)
+        var revisions = [first]
+        for seconds in [601, 602] {
+            try repo.write(task: "exec sleep \(seconds)", hosts: 1)
+            try repo.commit("sleep \(seconds)")
+            #expect(try repo.apply().status == 0)
+            revisions.append(repo.head)
+        }
+        let firstRelease = try #require(
+            (repo.history(1).first { $0["revision"] as? String == first })?["release"] as? String)
+        let back = try gsctl(["rollback", "reader-boxes", "Specs", "--to", String(first.prefix(10))], cwd: repo.path)
+        #expect(back.status == 0, "\(back.out + back.err)")
+        #expect(repo.activeRevision(1) == first)
+        #expect(repo.current(1)?.hasSuffix(firstRelease) == true, "\(repo.current(1) ?? "no current link")")
+        #expect(repo.history(1).last?["action"] as? String == "rolled-back")
+        // status names the host that runs another revision than git's HEAD.
+        let status = try gsctl(["status", "Specs"], cwd: repo.path)
+        #expect(status.status == 3)
+        #expect(
+            status.out.contains("on revision \(first.prefix(12)), git HEAD is \(repo.head.prefix(12))"), "\(status.out)"
+        )
+        // The host now runs an older revision than git's HEAD; a plain apply moves it forward.
+        let forward = try repo.apply()
+        #expect(forward.status == 0, "\(forward.out)\(forward.err)")
+        #expect(repo.activeRevision(1) == revisions[2])
+        let unknown = try gsctl(["rollback", "reader-boxes", "Specs", "--to", "0123456789ab"], cwd: repo.path)
+        #expect(unknown.status == 3)
+        #expect(
+            (unknown.out + unknown.err).contains("no release matching `0123456789ab`"), "\(unknown.out + unknown.err)")
+        #expect(repo.activeRevision(1) == revisions[2])
     }
 
     /// Models are git-ignored (fetched by `make models`) with their sha256 pinned: applying an
@@ -504,6 +671,38 @@ struct DeployRepo {
         #expect(state["pending"] == nil, "\(step): no activation left pending")
     }
 
+    /// Killed on its way back from a failed release (the link already back, the old workflow
+    /// not yet restarted), a host still ends on the old release: the next apply's recovery
+    /// finishes the rollback and restarts it, and tries the failed release again.
+    @Test(arguments: CrashHook.rollbackSteps)
+    func aCrashWhileRollingBackEndsOnTheOldRelease(step: String) throws {
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let old = repo.current(1)
+        let oldRevision = repo.activeRevision(1)
+        try repo.write(task: "echo broken >&2; exit 3", hosts: 1)
+        try repo.commit("a broken task")
+        let crashed = try repo.apply(env: ["GSCTL_CRASH_AT": step])
+        #expect(crashed.status == 3, "\(crashed.out)\(crashed.err)")
+        #expect(repo.current(1) == old)
+        #expect(repo.state(1)["pending"] != nil, "the agent died before finishing")
+
+        let next = try repo.apply()
+        #expect(next.status == 3, "\(next.out)\(next.err)")
+        #expect(DeployRepo.results(next)["box1"] == "rolled-back", "\(next.out)")
+        #expect(repo.current(1) == old)
+        #expect(repo.activeRevision(1) == oldRevision)
+        #expect(repo.state(1)["pending"] == nil)
+        let actions = repo.history(1).compactMap { $0["action"] as? String }
+        #expect(actions.suffix(3) == ["interrupted", "failed", "rolled-back"], "\(actions)")
+        // The old workflow was started again (it may still be starting).
+        let status = try gsctl(["status", "Specs"], cwd: repo.path)
+        #expect(
+            ["starting", "ready", "running"].contains { status.out.contains("box1/classify: \($0) pid") },
+            "\(status.out)")
+    }
+
     @Test func pruneStopsHostsNoDeploymentTargets() throws {
         let repo = try DeployRepo()
         defer { repo.cleanUp() }
@@ -564,6 +763,23 @@ struct DeployRepo {
         #expect(python.contains(repo.host(1) + "/envs/"), "\(python)")
         let status = try gsctl(["status", "Specs"], cwd: repo.path)
         #expect(status.out.contains("classify: ready"), "\(status.out)")
+
+        // A new release pinning the same packages reuses the installed environment (same
+        // key, its `.complete` marker untouched) instead of installing it again.
+        let envs = repo.host(1) + "/envs"
+        let keys = try FileManager.default.contentsOfDirectory(atPath: envs)
+        #expect(keys.count == 1)
+        let marker = envs + "/" + (keys.first ?? "") + "/.complete"
+        let installedAt = try FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date
+        try repo.write(
+            task: "command -v python3 > \"$GS_DATA/python\"; exec python3 -c \"import six, time; time.sleep(601)\"",
+            hosts: 1, packages: ["six==1.16.0"])
+        try repo.commit("same environment, another task")
+        let again = try repo.apply()
+        #expect(DeployRepo.results(again) == ["box1": "converged"], "\(again.out)\(again.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: envs) == keys)
+        #expect(try FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date == installedAt)
+        #expect(try String(contentsOfFile: repo.host(1) + "/data/classify/python", encoding: .utf8) == python)
     }
 
     /// A host whose release is intact but whose workflow was stopped (a reboot, `gsctl agent
