@@ -1,7 +1,8 @@
 import GSCore
-import GSDeploy
 import GSTestHosts
 import Testing
+
+@testable import GSDeploy
 
 #if canImport(Glibc)
     @preconcurrency import Glibc
@@ -112,12 +113,19 @@ final class SSHTransportTests {
         #expect(argv.contains("BatchMode=yes"))
         #expect(argv.contains("UserKnownHostsFile=\(knownHosts)"))
         // It is a real ssh command line: with a stand-in agent script, it answers.
-        let script = Array("#!/bin/sh\necho \"$*\"\n".utf8)
+        let script = Array("#!/bin/sh\necho \"$*\"\necho \"${GSCTL_CRASH_AT-unset}\"\n".utf8)
         let stand = FileSystem.join(hosts.directory, "fake-gsctl")
         try FileSystem.writeAtomically(script, to: stand)
         try edge.install(file: stand, to: edge.agentBinary, mode: 0o755)
         let started = try Subprocess.run(argv)
-        #expect(started.text == "agent --root /var/lib/gs ctl\n")
+        #expect(started.text == "agent --root /var/lib/gs ctl\nunset\n")
+        // The crash-safety test hook crosses ssh when the controller has it, as a local agent
+        // inherits it.
+        let crashing = edge.agentCommand(["--root", "/var/lib/gs ctl"], crashAt: "it's here")
+        #expect(
+            crashing.last
+                == "env 'GSCTL_CRASH_AT=it'\\''s here' \(hosts[0].root)/bin/gsctl agent --root '/var/lib/gs ctl'")
+        #expect(try Subprocess.run(crashing).text == "agent --root /var/lib/gs ctl\nit's here\n")
     }
 
     @Test func unknownHostKeyIsRefusedUntilTrusted() throws {

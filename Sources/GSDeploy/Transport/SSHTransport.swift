@@ -88,8 +88,19 @@ public struct SSHTransport: Transport {
         sshArguments(script: command.map(shellQuote).joined(separator: " "))
     }
 
+    /// The agent's command line on the host. When this process has `GSCTL_CRASH_AT` (the
+    /// crash-safety test hook, see `CrashHook`), it travels with the command: ssh passes no
+    /// environment, while a local agent inherits this process's, so the hook fires at the
+    /// same steps over both transports.
     public func agentCommand(_ arguments: [String]) -> [String] {
-        commandLine([agentBinary, "agent"] + arguments)
+        agentCommand(arguments, crashAt: getenv("GSCTL_CRASH_AT").map { String(cString: $0) })
+    }
+
+    /// `agentCommand` with the crash hook's step given rather than read from the environment
+    /// (so a test need not set it in its own process); nil leaves the hook unset.
+    func agentCommand(_ arguments: [String], crashAt step: String?) -> [String] {
+        let hook = step.map { ["env", "GSCTL_CRASH_AT=\($0)"] } ?? []
+        return commandLine(hook + [agentBinary, "agent"] + arguments)
     }
 
     public func run(_ command: [String], input: [UInt8], timeout: Double) throws(GSError) -> Subprocess.Output {
