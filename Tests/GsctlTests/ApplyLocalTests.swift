@@ -256,11 +256,7 @@ struct DeployRepo {
         #expect(try repo.apply().status == 0)
         let release = repo.host(1) + "/" + (repo.current(1) ?? "")
         let model = release + "/models/direction/fp32/model.onnx"
-        chmod(model, 0o644)
-        let handle = try #require(FileHandle(forWritingAtPath: model))
-        handle.seek(toFileOffset: 100)
-        handle.write(Data([0xde, 0xad]))
-        try handle.close()
+        try editByHand(model)
 
         let status = try gsctl(["status", "Specs"], cwd: repo.path)
         #expect(status.status == 3)

@@ -83,11 +83,7 @@ struct ApplySSHRecoveryTests {
         let model = fleet.root(1) + "/current/" + path
         let digest = try #require(fleet.manifestFiles(1)[path])
         #expect(try SHA256.hex(ofFile: model) == digest)
-        chmod(model, 0o644)
-        let handle = try #require(FileHandle(forWritingAtPath: model))
-        handle.seek(toFileOffset: 100)
-        handle.write(Data([0xde, 0xad]))
-        try handle.close()
+        try editByHand(model)
 
         let status = try gsctl(["status", "Specs"], cwd: fleet.path)
         #expect(status.status == 3, "\(status.out)\(status.err)")

@@ -1,4 +1,5 @@
 import Foundation
+import GSCore
 
 /// Runs the real `gsctl` binary (built next to this test bundle) and captures everything.
 struct Run {
@@ -57,4 +58,13 @@ enum CLI {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+}
+
+/// Overwrites two bytes of a file on a host, as a person editing it by hand would (drift).
+func editByHand(_ path: String, at offset: UInt64 = 100) throws {
+    chmod(path, 0o644)
+    guard let handle = FileHandle(forWritingAtPath: path) else { throw GSError("cannot open \(path) for writing") }
+    handle.seek(toFileOffset: offset)
+    handle.write(Data([0xde, 0xad]))
+    try handle.close()
 }
