@@ -101,9 +101,8 @@ public enum GoldenGate {
             model: model, variant: row.variant, runtime: row.runtime, milliseconds: row.p50Ms ?? 0,
             relativeError: row.relativeError ?? 0, score: row.deviceScore, latencyBudgetMs: budget,
             problem: row.problem)
-        if result.problem == nil, let budget, let p50 = row.p50Ms, p50 > budget {
-            result.problem =
-                "\(model)/\(row.variant) took \(Int(p50.rounded())) ms in \(row.runtime), over its latency budget of \(Int(budget)) ms"
+        if result.problem == nil, let p50 = row.p50Ms {
+            result.problem = overBudget(model, row.variant, milliseconds: p50, budget: budget, runtime: row.runtime)
         }
         return result
     }
@@ -148,14 +147,20 @@ public enum GoldenGate {
                     + "the model or this device computes wrong results"
                 return result
             }
-            if let budget, result.milliseconds > budget {
-                result.problem =
-                    "\(model)/\(variant) took \(Int(result.milliseconds.rounded())) ms, over its latency budget of \(Int(budget)) ms"
-            }
+            result.problem = overBudget(model, variant, milliseconds: result.milliseconds, budget: budget, runtime: nil)
         } catch {
             result.problem = "\(model)/\(variant) does not run: \(error)"
         }
         return result
+    }
+
+    /// The problem when a run took longer than the Model's latency budget, else nil.
+    static func overBudget(
+        _ model: String, _ variant: String, milliseconds: Double, budget: Double?, runtime: String?
+    ) -> String? {
+        guard let budget, milliseconds > budget else { return nil }
+        return "\(model)/\(variant) took \(Int(milliseconds.rounded())) ms\(runtime.map { " in \($0)" } ?? ""), "
+            + "over its latency budget of \(Int(budget)) ms"
     }
 
     /// Compares a run's outputs with the built ones: the largest difference relative to each

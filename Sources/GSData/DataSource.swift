@@ -205,7 +205,7 @@ public struct Dataset: Sendable {
             var sample: [String: Tensor] = [:]
             for input in inputs {
                 guard let array = arrays[input.name] else { continue }
-                sample[input.name] = Self.slice(array, index: index, shape: input.shape)
+                sample[input.name] = array.sample(index, shape: input.shape)
             }
             return sample
         }
@@ -285,23 +285,6 @@ public struct Dataset: Sendable {
         }
         guard first > 0 else { throw GSError("`\(name)` holds no samples (its first axis is 0)") }
         return first
-    }
-
-    private static func slice(_ array: Tensor, index: Int, shape: [Int]) -> Tensor {
-        let size = Tensor.count(of: shape)
-        let range = (index * size)..<((index + 1) * size)
-        let storage: Tensor.Storage
-        switch array.storage {
-        case .float(let values): storage = .float(Array(values[range]))
-        case .float16(let values): storage = .float16(Array(values[range]))
-        case .double(let values): storage = .double(Array(values[range]))
-        case .int8(let values): storage = .int8(Array(values[range]))
-        case .uint8(let values): storage = .uint8(Array(values[range]))
-        case .int32(let values): storage = .int32(Array(values[range]))
-        case .int64(let values): storage = .int64(Array(values[range]))
-        case .bool(let values): storage = .bool(Array(values[range]))
-        }
-        return Tensor(shape: shape, storage: storage)
     }
 
     /// `[3, 4]` -> `(N, 3, 4)`: an array of N samples of that shape, for messages.

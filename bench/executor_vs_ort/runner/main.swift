@@ -52,25 +52,6 @@ func number(_ text: String?, _ option: String) -> Int {
     return n
 }
 
-/// Sample `index` of an array whose first axis counts samples.
-func slice(_ array: Tensor, index: Int) -> Tensor {
-    let shape = Array(array.shape.dropFirst())
-    let size = Tensor.count(of: shape)
-    let range = (index * size)..<((index + 1) * size)
-    let storage: Tensor.Storage
-    switch array.storage {
-    case .float(let v): storage = .float(Array(v[range]))
-    case .float16(let v): storage = .float16(Array(v[range]))
-    case .double(let v): storage = .double(Array(v[range]))
-    case .int8(let v): storage = .int8(Array(v[range]))
-    case .uint8(let v): storage = .uint8(Array(v[range]))
-    case .int32(let v): storage = .int32(Array(v[range]))
-    case .int64(let v): storage = .int64(Array(v[range]))
-    case .bool(let v): storage = .bool(Array(v[range]))
-    }
-    return Tensor(shape: shape, storage: storage)
-}
-
 // MARK: - Arguments
 
 var positionals: [String] = []
@@ -124,7 +105,10 @@ guard sampleCounts.count == 1, let sampleCount = sampleCounts.first, sampleCount
     fail("the arrays of \(positionals[1]) must hold the same number of samples (leading axis)")
 }
 let samples: [[String: Tensor]] = (0..<sampleCount).map { index in
-    Dictionary(uniqueKeysWithValues: inputNames.map { ($0, slice(arrays[$0]!, index: index)) })
+    Dictionary(
+        uniqueKeysWithValues: inputNames.map {
+            ($0, arrays[$0]!.sample(index, shape: Array(arrays[$0]!.shape.dropFirst())))
+        })
 }
 
 /// Output names may hold `/`, which .npz member names cannot: `%` -> `%25`, `/` -> `%2F`.
