@@ -47,6 +47,11 @@ public struct HostResult: Sendable {
         case refused
         /// Could not be reached or the link died; nothing was activated.
         case unreachable
+        /// The link to the agent died while it was activating (the agent was killed, or the
+        /// call timed out): the host is on its previous release or the new one, its workflow
+        /// possibly stopped, until the agent's recovery settles it at the next apply. A
+        /// rollout counts it as a failure.
+        case interrupted
         /// Not attempted (the rollout halted first, or dry run).
         case skipped
         /// Would change (dry run / diff).

@@ -62,6 +62,8 @@ public struct HostConvergence: Sendable {
             return result
         }
         defer { client.close() }
+        // Whether the agent may be changing the host: a link lost then leaves it uncertain.
+        var activating = false
         do throws(GSError) {
             onStep("connecting")
             let hello = try client.call("hello", ["protocol": .int(AgentWire.version), "owner": .string(owner)])
@@ -172,7 +174,9 @@ public struct HostConvergence: Sendable {
             activateFields["deployment"] = .string(desired.deployment)
             CrashHook.point("controller.sent")
             onStep("activating: verify, switch, health gates")
+            activating = true
             let reply = try client.call("activate", activateFields, timeout: 300)
+            activating = false
             CrashHook.point("controller.activated")
             let outcome = reply["outcome"] ?? .null
             result.checks = outcome["checks"] ?? .array([])
@@ -193,8 +197,14 @@ public struct HostConvergence: Sendable {
             }
         } catch {
             result.message = error.message + (error.hint.map { "\n    hint: \($0)" } ?? "")
-            if result.status == .unreachable, !error.message.contains("timed out"), !error.message.contains("closed") {
+            let linkLost = error.message.contains("timed out") || error.message.contains("closed")
+            if result.status == .unreachable, !linkLost {
                 result.status = .refused
+            } else if result.status == .unreachable, activating {
+                result.status = .interrupted
+                result.message =
+                    (result.message ?? "")
+                    + "\n    the link died during activation: the host is on its previous release or on \(desired.releaseName), its workflow possibly stopped, until the next apply recovers it"
             }
         }
         return result

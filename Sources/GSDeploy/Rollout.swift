@@ -12,7 +12,10 @@ import GSSpec
 /// are counted over the whole rollout; past the deployment's `failureThreshold` (or any
 /// failure among the canaries) the rollout halts and, per `onFailure`, the failed batch or
 /// every batch goes back to its previous release. Unreachable hosts are skipped and reported:
-/// nothing was activated on them, and the next apply converges them.
+/// nothing was activated on them, and the next apply converges them. A host whose agent
+/// died mid-activation (`interrupted`) counts as a failure, since whatever killed it may be
+/// the release, but is not rolled back: its own recovery at the next apply settles it, and
+/// a rollback before that would move it one release further back.
 public struct Rollout: Sendable {
     public var deployment: DeploymentPlan
     public var maxParallel: Int = 8
@@ -44,7 +47,7 @@ public struct Rollout: Sendable {
                 return outcome
             }
             result.hosts += outcomes
-            let failed = outcomes.filter { $0.status == .rolledBack || $0.status == .refused }
+            let failed = outcomes.filter { [.rolledBack, .refused, .interrupted].contains($0.status) }
             failures += failed.count
             converged.append(outcomes.filter { $0.status == .converged || $0.status == .repaired }.map(\.host))
             let canaryFailed = batch.kind == .canary && !failed.isEmpty

@@ -117,6 +117,24 @@ import Testing
         #expect(run.attempted.count == 7)
     }
 
+    /// An agent that died mid-activation may have been killed by the release itself: the
+    /// canary halts the rollout, and a batch host counts against the threshold. Neither goes
+    /// back by `onFailure` (its own recovery does that at the next apply), while the batch's
+    /// converged hosts do.
+    @Test func anInterruptedActivationCountsAsAFailureButIsNotRolledBack() {
+        let canary = Self.run(Self.plan(threshold: .count(3), onFailure: .rollbackAll), outcomes: ["h1": .interrupted])
+        #expect(canary.result.halted == "the canary h1 failed")
+        #expect(canary.attempted == ["h1"])
+        #expect(canary.result.rolledBack.isEmpty)
+
+        let plan = Self.plan(threshold: .count(1), onFailure: .rollbackBatch)
+        let run = Self.run(plan, outcomes: ["h2": .interrupted, "h5": .interrupted])
+        #expect(run.result.halted == "2 host(s) failed, over the failure threshold of 1")
+        #expect(run.attempted == ["h1", "h2", "h3", "h4", "h5"])
+        #expect(run.result.rolledBack.map(\.host) == ["h4"])
+        #expect(Self.statuses(run.result)["h5"] == "interrupted")
+    }
+
     @Test func theRolloutPausesBetweenBatchesButNotAfterTheLastOrAHalt() {
         let plan = Self.plan(threshold: .count(0), onFailure: .halt, pause: 2.5)
         #expect(Self.run(plan, outcomes: [:]).pauses == [2.5, 2.5, 2.5])

@@ -656,6 +656,10 @@ struct DeployRepo {
         try repo.commit("v2")
         let crashed = try repo.apply(env: ["GSCTL_CRASH_AT": step])
         #expect(crashed.status == (controller ? 137 : 3), "\(step): \(crashed.out)\(crashed.err)")
+        if !controller {
+            let activating = !["lease", "receive"].contains(step)
+            #expect(DeployRepo.results(crashed) == ["box1": activating ? "interrupted" : "unreachable"], "\(step)")
+        }
         let after = repo.current(1)
         let releases = (try? FileManager.default.contentsOfDirectory(atPath: repo.host(1) + "/releases")) ?? []
         let new = releases.first { "releases/" + $0 != old && !$0.hasPrefix(".") }.map { "releases/" + $0 }
@@ -665,6 +669,27 @@ struct DeployRepo {
         #expect(repo.activeRevision(1) == repo.head)
         let state = repo.state(1)
         #expect(state["pending"] == nil, "\(step): no activation left pending")
+    }
+
+    /// A canary whose agent dies mid-activation halts the rollout like a failed one: the same
+    /// release might kill every agent it reaches. The second host is not touched, and the next
+    /// apply (nothing killed) recovers the canary and converges both.
+    @Test func aCanaryKilledMidActivationHaltsTheRollout() throws {
+        let repo = try DeployRepo()
+        defer { repo.cleanUp() }
+        #expect(try repo.apply().status == 0)
+        let old = repo.current(2)
+        try repo.write(task: "exec sleep 604")
+        try repo.commit("v2")
+        let crashed = try repo.apply(env: ["GSCTL_CRASH_AT": "health"])
+        #expect(crashed.status == 3, "\(crashed.out)\(crashed.err)")
+        #expect(DeployRepo.results(crashed) == ["box1": "interrupted", "box2": "skipped"], "\(crashed.out)")
+        #expect(crashed.out.contains("the canary box1 failed"), "\(crashed.out)")
+        #expect(crashed.out.contains("the link died during activation"), "\(crashed.out)")
+        #expect(repo.current(2) == old)
+        let next = try repo.apply()
+        #expect(next.status == 0, "\(next.out)\(next.err)")
+        #expect(repo.activeRevision(1) == repo.head && repo.activeRevision(2) == repo.head)
     }
 
     /// Killed on its way back from a failed release (the link already back, the old workflow
