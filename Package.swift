@@ -76,15 +76,17 @@ let package = Package(
 
         // Real SSH hosts in network namespaces, for the deploy tests of two targets.
         .target(name: "GSTestHosts", dependencies: ["GSCore"], path: "Tests/GSTestHosts"),
+        .target(name: "GSTestScratch", path: "Tests/GSTestScratch"),
         .testTarget(name: "GSCoreTests", dependencies: ["GSCore"]),
         .testTarget(
-            name: "GSSpecTests", dependencies: ["GSSpec"],
+            name: "GSSpecTests", dependencies: ["GSSpec", "GSTestScratch"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "GSPlanTests", dependencies: ["GSPlan", "GSSpec", "CPNG"],
             resources: [.copy("Golden"), .copy("Fixtures")]),
-        .testTarget(name: "GsctlTests", dependencies: ["gsctl", "GSCore", "GSTestHosts"], exclude: ["Golden"]),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "GSCore"]),
+        .testTarget(
+            name: "GsctlTests", dependencies: ["gsctl", "GSCore", "GSTestHosts", "GSTestScratch"], exclude: ["Golden"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "GSCore", "GSTestScratch"]),
         .testTarget(name: "GSExecTests", dependencies: ["GSExec", "ONNX", "GSCore"], exclude: ["oracle"]),
         .testTarget(name: "GSDataTests", dependencies: ["GSData", "GSExec", "GSCore"]),
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),

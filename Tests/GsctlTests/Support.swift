@@ -1,5 +1,6 @@
 import Foundation
 import GSCore
+import GSTestScratch
 
 /// Runs the real `gsctl` binary (built next to this test bundle) and captures everything.
 struct Run {
@@ -54,9 +55,7 @@ enum CLI {
     }
 
     static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "gsctl-cli-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        ScratchDirectory.make("cli")
     }
 }
 

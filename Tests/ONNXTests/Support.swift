@@ -1,4 +1,5 @@
 import Foundation
+import GSTestScratch
 import Testing
 
 #if canImport(Glibc)
@@ -32,11 +33,9 @@ enum TestFiles {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: try model(name))))
     }
 
-    /// A fresh scratch directory, removed by the caller.
+    /// A fresh scratch directory (removed when the test process exits, if not before).
     static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "gsctl-onnx-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        ScratchDirectory.make("onnx")
     }
 }
 

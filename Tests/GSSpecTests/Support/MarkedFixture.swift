@@ -1,6 +1,7 @@
 import Foundation
 import GSCore
 import GSSpec
+import GSTestScratch
 
 /// A finding as fixtures state it: code and place.
 struct ExpectedFinding: Hashable, CustomStringConvertible {
@@ -67,9 +68,7 @@ enum MarkedFixture {
     }
 
     static func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "gsctl-test-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        ScratchDirectory.make("spec")
     }
 
     /// Findings of a lint run as marks, relative to `directory`. Notes count only when asked
