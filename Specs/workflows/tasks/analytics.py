@@ -11,7 +11,8 @@ A track stands where its box's bottom centre is (the feet; the wheels).
   other *beyond* `hysteresisPixels` (default 8) while between the segment's ends, so
   jitter on the line counts nothing and each real crossing counts exactly once. With
   d = cross(to - from, point - from), `in` is from d < 0 to d > 0: for a line drawn top to
-  bottom in the image, right to left. Totals per `intervalSeconds` as well.
+  bottom in the image, right to left. Totals per `intervalSeconds` as well: every interval
+  the frames reach, quiet ones and lines nobody crossed at 0 (a gap is a fact, not a hole).
 - Loitering: a track inside a zone longer than `loiterSeconds` (per zone, or the whole
   frame when there are no zones) raises `loitering` once per track and zone.
 - Running: a track whose speed over the last `speedWindowSeconds` (0.5) exceeds
@@ -142,16 +143,14 @@ class Analyzer:
         events = []
         present = {track["id"]: track for track in tracks}
         visible = [track for track in tracks if track.get("visible", True)]
-        bucket = int(t // self.interval) * self.interval
+        bucket = self.open_intervals(t)
         for track in visible:
             track_id, point = track["id"], foot(track["box"])
             for line in self.lines:
                 direction = line.observe(track_id, point)
                 if direction:
                     events.append({"type": "crossing", "line": line.name, "direction": direction, "track": track_id})
-                    totals = self.intervals.setdefault(bucket, {})
-                    entry = totals.setdefault(line.name, {"in": 0, "out": 0})
-                    entry[direction] += 1
+                    self.intervals[bucket][line.name][direction] += 1
             if self.run_speed:
                 speed = self.speed(track_id, t, point)
                 if speed is not None and speed > self.run_speed and track_id not in self.running:
@@ -206,5 +205,17 @@ class Analyzer:
             "crowded": [zone.name for zone in self.zones if zone.crowded],
         }, events
 
+    def open_intervals(self, t):
+        """The index of t's interval, after adding it and any quiet ones since the last (at
+        most the 240 kept: a live clock that jumped a day does not add a day of zeros)."""
+        index = int(t // self.interval)
+        last = next(reversed(self.intervals)) if self.intervals else None
+        first = index if last is None or index <= last else max(last + 1, index - 239)
+        for i in range(first, index + 1):
+            if i not in self.intervals:
+                self.intervals[i] = {line.name: {"in": 0, "out": 0} for line in self.lines}
+        return index
+
     def interval_totals(self):
-        return [{"start": start, "seconds": self.interval, "lines": lines} for start, lines in self.intervals.items()]
+        return [{"start": round(index * self.interval, 3), "seconds": self.interval, "lines": lines}
+                for index, lines in self.intervals.items() if self.lines]

@@ -13,7 +13,8 @@ params:
   live              drop frames a slow consumer cannot take (default: true for URLs)
 
 Each message's payload is the frame's BGR pixels (h x w x 3, uint8); `t` is the position in
-the video for files (reproducible analytics) and the wall clock for live sources.
+the video for files (reproducible analytics; a looping file keeps counting, so each pass has
+its own times) and the wall clock for live sources.
 """
 
 import sys
@@ -84,6 +85,32 @@ class VideoSource:
         self.capture.release()
 
 
+class Timeline:
+    """Frame times of a file source across loops. The file's own position starts again at 0
+    on every pass; times that went back would put a pass's crossings into the first pass's
+    interval totals, make dwell times negative and hide alerts from `/alerts?since=`. Each
+    pass instead starts one frame step after the last frame of the one before."""
+
+    def __init__(self):
+        self.offset = 0.0
+        self.last = None
+        self.step = 0.04  # until two frames show the file's own frame interval
+        self.restarted = False
+
+    def at(self, position):
+        if self.restarted and self.last is not None:
+            self.offset = self.last + self.step - position
+            self.restarted = False
+        t = self.offset + position
+        if self.last is not None and t > self.last:
+            self.step = t - self.last
+        self.last = t
+        return t
+
+    def rewound(self):
+        self.restarted = True
+
+
 def is_url(source):
     return "://" in source
 
@@ -125,6 +152,7 @@ def main():
             state["reconnects"] += 1
             continue
         state.update(open=True, error=None)
+        timeline = Timeline()
         next_at = time.monotonic()
         while True:
             started = time.monotonic()
@@ -132,12 +160,16 @@ def main():
             if image is None:
                 if loop and not live and index > 0:
                     reader.rewind()
+                    timeline.rewound()
                     continue
                 break
             height, width = image.shape[:2]
             read_ms = (time.monotonic() - started) * 1000
             service.rate.add(read_ms)
-            t = position if position is not None and not live else (index / fps if fps and not live else time.time())
+            if position is not None and not live:
+                t = timeline.at(position)
+            else:
+                t = index / fps if fps and not live else time.time()
             header = {"frame": index, "t": round(t, 4), "w": width, "h": height,
                       "stages": {"frames": round(read_ms, 3)}, "fps": {"frames": round(service.rate.fps(), 2)}}
             publisher.publish(header, image.tobytes())

@@ -63,7 +63,32 @@ class LineCrossingTests(unittest.TestCase):
         frames += [[track(2, 200 - 10 * i, 200)] for i in range(20)]  # crosses at ~3.0 s
         run(analyzer, frames)
         totals = analyzer.interval_totals()
-        self.assertEqual([(row["start"], row["lines"]["door"]["in"]) for row in totals], [(1.0, 1), (3.0, 1)])
+        # Every interval the frames reached, the quiet ones at 0.
+        self.assertEqual([(row["start"], row["lines"]["door"]["in"]) for row in totals],
+                         [(0.0, 0), (1.0, 1), (2.0, 0), (3.0, 1)])
+
+    def test_a_looping_video_s_passes_fall_into_their_own_intervals(self):
+        # The frames task keeps t counting across loops (frames.Timeline), so the second
+        # pass's crossing is counted in a later interval, not added to the first pass's.
+        from frames import Timeline
+        timeline = Timeline()
+        analyzer = Analyzer({"lines": [DOOR], "intervalSeconds": 2})
+        for loop in range(2):
+            if loop:
+                timeline.rewound()
+            for i in range(20):  # 10 fps, crossing at ~1.0 s of the file
+                analyzer.update(timeline.at(i * 0.1), [track(10 + loop, 200 - 10 * i, 100)], frame=i)
+        totals = analyzer.interval_totals()
+        self.assertEqual([(row["start"], row["lines"]["door"]["in"]) for row in totals], [(0.0, 1), (2.0, 1)])
+        self.assertAlmostEqual(timeline.last, 3.9)
+
+    def test_a_clock_that_jumps_adds_at_most_the_kept_intervals(self):
+        analyzer = Analyzer({"lines": [DOOR], "intervalSeconds": 60})
+        analyzer.update(0.0, [], frame=0)
+        analyzer.update(86400.0, [], frame=1)
+        totals = analyzer.interval_totals()
+        self.assertEqual(len(totals), 240)
+        self.assertEqual(totals[-1]["start"], 86400.0)
 
 
 class ZoneTests(unittest.TestCase):

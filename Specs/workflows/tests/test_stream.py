@@ -31,6 +31,23 @@ class StreamTests(unittest.TestCase):
         _, status = p.get("frames", "/status")
         self.assertEqual((status["finished"], status["stream"]["dropped"]), (True, 0))
 
+    def test_a_looping_video_keeps_its_clock_running(self):
+        import cv2
+        import numpy as np
+
+        video = os.path.join(self.workdir.name, "five.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+        for i in range(5):
+            writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+        writer.release()
+        p = self.pipeline
+        p.start("frames", "frames.py", {"source": video, "loop": True, "maxFrames": 12}, outputs=["serve"])
+        p.start("serve", "serve.py", {}, needs=["frames"])
+        p.wait("serve", "/status", lambda s, body: body["frame"] == 11)
+        _, rows = p.get("serve", "/frames?limit=100")
+        # 10 fps over three passes of five frames: 0.0 .. 1.1 s, never back to 0.
+        self.assertEqual([round(row["t"], 3) for row in rows], [round(0.1 * i, 3) for i in range(12)])
+
     def test_a_stage_reconnects_when_its_upstream_restarts(self):
         p = self.pipeline
         p.start("frames", "frames.py", {"source": FRAMES, "fps": 20, "loop": True})
