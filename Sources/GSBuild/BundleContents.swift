@@ -33,7 +33,7 @@ struct BundleContents {
                     "goldenInput": .string("\(base)/golden-input.npz"),
                     "goldenOutput": .string("\(base)/golden-output.npz"),
                     "buildKey": .string(outcome.key),
-                    "report": outcome.report,
+                    "report": Self.reproducible(outcome.report),
                 ]
             }
             contents.precisions[model.model] = model.precision.rawValue
@@ -84,5 +84,15 @@ struct BundleContents {
     static func precisionLabel(_ bundle: BundlePlan) -> String {
         let precisions = Set(bundle.models.map(\.precision.rawValue))
         return precisions.count == 1 ? precisions.first ?? "fp32" : "mixed"
+    }
+
+    /// A variant's report as the manifest carries it: without the compile's wall time, which
+    /// differs from one compilation to the next, so that two builds of the same inputs (on
+    /// another runner, without this cache) sign byte-identical manifests. The build report
+    /// keeps it.
+    static func reproducible(_ report: JSONValue) -> JSONValue {
+        guard case .object(var members) = report else { return report }
+        members["seconds"] = nil
+        return .object(members)
     }
 }
