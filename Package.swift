@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "GSDataTests", dependencies: ["GSData", "GSExec", "GSCore"]),
         .testTarget(name: "GSBundleTests", dependencies: ["GSBundle", "GSCore"]),
         .testTarget(
-            name: "GSBuildTests", dependencies: ["GSBuild", "GSBundle", "GSSpec", "GSPlan", "GSCore"]),
+            name: "GSBuildTests", dependencies: ["GSBuild", "GSBundle", "GSSpec", "GSPlan", "GSCore", "ONNX"]),
         .testTarget(
             name: "GSAgentTests", dependencies: ["GSAgent", "GSBundle", "GSCore", "GSExec", "GSData", "ONNX"]),
         .testTarget(

@@ -3,10 +3,9 @@ import ONNX
 /// Turns an ONNX model into the executor's graph: tensors decoded once (raw or typed
 /// storage), attributes typed, subgraphs (Loop/If bodies) converted recursively.
 public enum ONNXImport {
-    /// The default-domain opset and the main graph of a model.
+    /// The default-domain opset (in `SupportedOpsets.range`) and the main graph of a model.
     public static func graph(of model: ModelProto) throws -> (graph: ExecGraph, opset: Int) {
-        let opset = Int(model.opsetVersion(domain: "") ?? model.opsetVersion(domain: "ai.onnx") ?? 0)
-        guard opset > 0 else { throw ExecError("the model imports no default-domain opset") }
+        let opset = try SupportedOpsets.check(model)
         return (try graph(model.graph), opset)
     }
 

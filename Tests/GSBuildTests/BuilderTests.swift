@@ -4,6 +4,7 @@ import GSBundle
 import GSCore
 import GSPlan
 import GSSpec
+import ONNX
 import Testing
 
 /// A small spec repository around the real PP-OCR direction classifier and the rendered
@@ -180,6 +181,26 @@ enum BuildFixture {
             Issue.record("a truncated model must fail the build")
         } catch let error as GSError {
             #expect(error.message.contains("direction@gateway/fp32"))
+        }
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/Bundles")) ?? []
+        #expect(!written.contains { $0.hasSuffix(".tar.zst") })
+    }
+
+    @Test func aModelOfAnOpsetTooNewFailsTheStepSayingSo() throws {
+        let path = NSTemporaryDirectory() + "gsctl-opset-\(UUID().uuidString).onnx"
+        var model = try ModelFile.load(
+            BuildFixture.repository.appendingPathComponent("Specs/models/ppocr_cls.onnx").path)
+        model.opsetImport = [OperatorSetIdProto(version: 30)]
+        try Data(model.serialized()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = try BuildFixture.write(precision: "fp16", modelPath: path)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            _ = try BuildFixture.build(directory)
+            Issue.record("an opset-30 model must fail the build")
+        } catch let error as GSError {
+            #expect(error.message.contains("direction@gateway/fp16"), "\(error.message)")
+            #expect(error.message.contains("opset 30"), "\(error.message)")
         }
         let written = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/Bundles")) ?? []
         #expect(!written.contains { $0.hasSuffix(".tar.zst") })

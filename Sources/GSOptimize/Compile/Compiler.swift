@@ -14,6 +14,7 @@ public enum Compiler {
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
+        _ = try SupportedOpsets.check(model)
         var notes: [String] = []
         if request.syntheticEvaluation {
             notes.append(
