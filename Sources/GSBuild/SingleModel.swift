@@ -54,12 +54,14 @@ public enum SingleModel {
         if let path = options.calibration {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: options.preprocessing)
             request.calibration = try dataset.calibrationSamples(limit: options.samples)
-            if options.evaluation == nil {
+            if options.evaluation.map({ FileSystem.same($0, path) }) ?? true {
                 request.evaluation = try dataset.evaluationSamples(limit: options.samples)
                 evaluated = (dataset, dataset.evaluationKeys(limit: options.samples))
             }
         }
-        if let path = options.evaluation {
+        // `--eval` naming the calibration data keeps the disjoint split: never score a
+        // variant on the samples it was calibrated on.
+        if let path = options.evaluation, !(options.calibration.map { FileSystem.same(path, $0) } ?? false) {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: options.preprocessing)
             request.evaluation = try dataset.samples(Array(0..<min(dataset.count, options.samples)))
             evaluated = (dataset, Array(dataset.keys.prefix(options.samples)))

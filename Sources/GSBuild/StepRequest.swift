@@ -36,13 +36,15 @@ public enum StepRequest {
         }
         if let path = evaluationPath ?? calibrationPath, !inputs.isEmpty {
             let dataset = try Dataset(DataSource(path: path), inputs: inputs, preprocessing: preprocessing)
-            // The same source as calibration is split disjointly; a separate one is all evaluation.
+            // The same source as calibration (however the paths are spelled) is split
+            // disjointly; a separate one is all evaluation.
+            let shared = calibrationPath.map { FileSystem.same(path, $0) } ?? false
             let keys =
-                path == calibrationPath
+                shared
                 ? dataset.evaluationKeys(limit: model.evaluation.samples)
                 : Array(dataset.keys.prefix(model.evaluation.samples))
             request.evaluation =
-                path == calibrationPath
+                shared
                 ? try dataset.evaluationSamples(limit: model.evaluation.samples)
                 : try dataset.samples(Array(0..<min(dataset.count, model.evaluation.samples)))
             // The Model's `evaluation.labels` file, else `labels.tsv` beside the images.

@@ -71,6 +71,15 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { kind(of: path) != .missing }
 
+    /// Whether two paths name the same file or folder (same device and inode), however they
+    /// are spelled: `data`, `./data/` and a symlink to it are one. False when either is missing.
+    public static func same(_ a: String, _ b: String) -> Bool {
+        var first = stat()
+        var second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
     /// Whole file as bytes. Refuses files above `limit` bytes without reading them.
     public static func read(_ path: String, limit: Int = .max) throws(GSError) -> [UInt8] {
         let file = try ReadOnlyFile(path: path)

@@ -79,6 +79,29 @@ import Testing
         #expect(unlabelled.err.contains("`--metric char-accuracy` needs labelled evaluation data"), "\(unlabelled.err)")
     }
 
+    /// `--eval` naming the calibration folder (spelled differently) scores on the same
+    /// held-out split as `--calib` alone, never on the calibration samples themselves.
+    @Test func modelOptimizeNeverEvaluatesOnItsCalibrationSamples() throws {
+        let directory = CLI.temporaryDirectory()
+        let lines = CLI.root + "/Specs/data/text-lines"
+        func evaluated(_ extra: [String]) throws -> Int {
+            let report = directory + "/report-\(extra.count).json"
+            let run = try CLI.run(
+                [
+                    "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "fp16",
+                    "--out", directory + "/cls.onnx", "--report", report, "--shape", "x=1x3x48x192", "--preprocess",
+                    "size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nchw", "--calib", lines,
+                ] + extra)
+            #expect(run.status == 0, "\(run.err)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
+            return ((object as? [String: Any])?["evaluationSamples"] as? Int) ?? -1
+        }
+        let images = try FileManager.default.contentsOfDirectory(atPath: lines).filter { $0.hasSuffix(".png") }.count
+        let split = try evaluated([])
+        #expect(split > 0 && split < images, "\(split) of \(images)")
+        #expect(try evaluated(["--eval", CLI.root + "/Specs/data/../data/text-lines/"]) == split)
+    }
+
     /// `--quantization dynamic` quantizes the recognizer's MatMul weights with no calibration
     /// data; a mode it does not know is a usage error naming the choices.
     @Test func modelOptimizeQuantizesDynamicallyWithoutCalibration() throws {
