@@ -30,6 +30,9 @@ public enum SingleModel {
         public var labelled: LabelledMetric?
         /// The labels file (default: `labels.tsv` beside the evaluation images).
         public var labels: String?
+        /// Where the report goes when the variant misses its tolerance (`--report`): what was
+        /// measured and the most damaged tensors, for the person deciding what to change.
+        public var missReport: String?
 
         public init(model: String, precision: TargetPrecision) {
             self.model = model
@@ -90,7 +93,9 @@ public enum SingleModel {
         do {
             return try Compiler.compile(proto, request)
         } catch let error as CompileError {
-            throw GSError(error.message)
+            guard let report = error.report, let path = options.missReport else { throw GSError(error.message) }
+            try FileSystem.writeAtomically(report.json.pretty, to: path)
+            throw GSError(error.message + " (report: \(path))")
         } catch {
             throw GSError("\(error)")
         }

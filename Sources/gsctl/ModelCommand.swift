@@ -59,7 +59,9 @@ enum ModelCommand {
             .value("format", short: "f", "FORMAT", "inspect: output format", allowed: ["text", "json"]),
             .value("precision", "P", "optimize: target precision", allowed: TargetPrecision.allCases.map(\.rawValue)),
             .value("out", short: "o", "FILE", "optimize: where the optimized model goes"),
-            .value("report", "FILE", "optimize: write the measurements as JSON"),
+            .value(
+                "report", "FILE",
+                "optimize: write the measurements as JSON (also when the variant misses its tolerance)"),
             .value("shape", "NAME=1x3xHxW", "inspect, optimize: static shape of an input", repeatable: true),
             .value("calib", "DATA", "optimize: calibration data (folder of images, .npy or .npz)"),
             .value("eval", "DATA", "optimize: evaluation data (default: held-out calibration samples)"),
@@ -222,6 +224,7 @@ enum ModelCommand {
         }
         options.device = arguments.value("device")
         if arguments.flag("ship-float") { options.onMiss = .shipFloat }
+        options.missReport = arguments.value("report")
         let variant = try SingleModel.optimize(options)
         // `do throws(...)`: a `catch let error as ONNXError` here crashed Swift 6.3.1.
         do throws(ONNXError) {

@@ -102,6 +102,26 @@ import Testing
         #expect(try evaluated(["--eval", CLI.root + "/Specs/data/../data/text-lines/"]) == split)
     }
 
+    /// A variant that misses its tolerance exits 1 without a model, naming the most damaged
+    /// tensors, and `--report` still gets what was measured.
+    @Test func modelOptimizeWritesTheReportOfAMiss() throws {
+        let directory = CLI.temporaryDirectory()
+        let report = directory + "/miss.json"
+        let run = try CLI.run([
+            "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "int8",
+            "--out", directory + "/cls.onnx", "--report", report, "--shape", "x=1x3x48x192", "--preprocess",
+            "size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nchw",
+            "--calib", CLI.root + "/Specs/data/text-lines", "--metric", "output-error", "--tolerance", "0.0001",
+        ])
+        #expect(run.status == 1, "\(run.out)\(run.err)")
+        #expect(run.err.contains("most damaged: ") && run.err.contains("(report: \(report))"), "\(run.err)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/cls.onnx"))
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report)))
+        let fields = try #require(object as? [String: Any])
+        #expect(fields["met"] as? Bool == false)
+        #expect(!((fields["damaged"] as? [String]) ?? []).isEmpty, "\(fields)")
+    }
+
     /// `--quantization dynamic` quantizes the recognizer's MatMul weights with no calibration
     /// data; a mode it does not know is a usage error naming the choices.
     @Test func modelOptimizeQuantizesDynamicallyWithoutCalibration() throws {
