@@ -15,6 +15,16 @@ let package = Package(
             name: "SpecLoaderFuzzer",
             dependencies: [.product(name: "GSSpec", package: "gsctl")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        )
+        ),
+        .target(
+            name: "FuzzONNX",
+            dependencies: [.product(name: "GSSpec", package: "gsctl")],
+            swiftSettings: [.unsafeFlags(["-swift-version", "6"])]
+        ),
+        .target(
+            name: "ONNXReaderFuzzer",
+            dependencies: ["FuzzONNX"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )
