@@ -66,6 +66,64 @@ import Testing
         #expect(tensorRT.graph.node.filter { $0.input.contains("y") }.map(\.opType) == ["Reshape"])
     }
 
+    /// x -> Conv -> Relu -> Conv -> Add(x) -> Reshape: a residual block.
+    static func residualBlock() -> ModelProto {
+        Build.model(
+            [
+                NodeProto(
+                    "Conv", inputs: ["x", "w1", "b1"], outputs: ["a"], name: "conv1",
+                    attributes: [.ints("pads", [1, 1, 1, 1])]),
+                NodeProto("Relu", inputs: ["a"], outputs: ["r"], name: "relu"),
+                NodeProto(
+                    "Conv", inputs: ["r", "w2", "b2"], outputs: ["c"], name: "conv2",
+                    attributes: [.ints("pads", [1, 1, 1, 1])]),
+                NodeProto("Add", inputs: ["c", "x"], outputs: ["s"], name: "residual"),
+                NodeProto("Reshape", inputs: ["s", "flat"], outputs: ["out"], name: "flatten"),
+            ],
+            inputs: [Build.value("x", [1, 4, 6, 6])], outputs: [Build.value("out", [1, 144])],
+            initializers: [
+                Build.weight("w1", [4, 4, 3, 3]), Build.weight("b1", [4]), Build.weight("w2", [4, 4, 3, 3]),
+                Build.weight("b2", [4]), Build.ints("flat", [1, -1]),
+            ],
+            // What the static-shapes pass records on a real model: the Add is on feature maps.
+            valueInfo: ["a", "r", "c", "s"].map { Build.value($0, [1, 4, 6, 6]) })
+    }
+
+    /// TensorRT's form: symmetric int8 everywhere (every zero point an int8 0, weights and
+    /// activations), and both inputs of a residual Add dequantized, so that TensorRT can run
+    /// the Add in int8 too. The CPU form quantizes activations to uint8 with a zero point.
+    @Test func tensorRTGetsSymmetricInt8AndQDQOnBothInputsOfAResidualAdd() throws {
+        let model = Self.residualBlock()
+        let samples = Self.feeds(4)
+        let tensorRT = try Self.quantize(model, QuantizationConfig(format: .tensorRT), samples: samples)
+        let initializers = Dictionary(
+            tensorRT.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let quantizers = tensorRT.graph.node.filter { ["QuantizeLinear", "DequantizeLinear"].contains($0.opType) }
+        #expect(quantizers.count >= 8, "\(Build.ops(tensorRT))")
+        // Every zero point but the int32 biases' is an int8 0.
+        for node in quantizers where initializers[node.input[0]]?.dataType != .int32 {
+            let zero = try #require(initializers[node.input[2]], "\(node.name) has no zero point")
+            #expect(zero.dataType == .int8, "\(node.name): \(zero.dataType)")
+            #expect(try ONNXImport.tensor(zero).floatValues.allSatisfy { $0 == 0 }, "\(node.name)")
+        }
+        let add = try #require(tensorRT.graph.node.first { $0.name == "residual" })
+        for input in add.input {
+            #expect(Self.producer(of: input, in: tensorRT.graph)?.opType == "DequantizeLinear", "Add input \(input)")
+        }
+        // Still the float model's numbers, within int8's steps.
+        let reference = try ONNXImport.executor(for: model).run(samples[0])["out"]!.floatValues
+        let quantized = try ONNXImport.executor(for: tensorRT).run(samples[0])["out"]!.floatValues
+        let largest = reference.map { abs($0) }.max() ?? 1
+        #expect(zip(reference, quantized).allSatisfy { abs($0 - $1) <= 0.06 * largest })
+
+        let cpu = try Self.quantize(model, QuantizationConfig(format: .cpu(reduceRange: false)), samples: samples)
+        let cpuInitializers = Dictionary(cpu.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let activationZeros = cpu.graph.node.filter { $0.opType == "QuantizeLinear" }.compactMap {
+            cpuInitializers[$0.input[2]]?.dataType
+        }
+        #expect(!activationZeros.isEmpty && activationZeros.allSatisfy { $0 == .uint8 }, "\(activationZeros)")
+    }
+
     @Test func aDeadChannelNoLongerLeavesTheBiasInFloat() throws {
         // Channel 0's weights are 1e-9 (a channel training left dead) next to a bias of 0.5:
         // with its own scale the int32 bias would overflow.
