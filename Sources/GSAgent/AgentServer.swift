@@ -333,7 +333,9 @@ public final class AgentServer {
     }
 
     /// `gsctl device bench`: measures the active release's model variants again (the device's
-    /// load changed) and, when another variant now wins, restarts the workflow on it.
+    /// load changed) and, when another variant now wins, restarts the workflow on it. The
+    /// switch is gated like an activation: a workflow that does not come up healthy on the
+    /// new variants goes back to the ones it ran (`reverted` says why).
     func bench(_ request: JSONValue) throws(GSError) -> [String: JSONValue] {
         guard let current = layout.currentRelease() else { throw GSError("no active release to measure") }
         let directory = layout.release(current)
@@ -354,17 +356,34 @@ public final class AgentServer {
         tables += measured
         try VariantBench.save(tables, layout: layout, release: current)
         let changed = VariantBench.choices(before) != VariantBench.choices(tables)
+        var reverted: String?
         if changed {
             try runner.stop(layout)
-            try runner.start(layout)
+            var problems: [String] = []
+            do throws(GSError) { try runner.start(layout) } catch {
+                problems.append("the workflow did not start: \(error.message)")
+            }
+            if problems.isEmpty { problems = runner.waitHealthy(layout, timeout: 60) }
+            if !problems.isEmpty {
+                reverted = problems.joined(separator: "; ")
+                tables = before
+                try VariantBench.save(before, layout: layout, release: current)
+                try runner.stop(layout)
+                try runner.start(layout)
+            }
         }
         var state = try HostState.load(layout)
+        var reason = measured.map { "\($0.model): \($0.chosen)" }.joined(separator: ", ")
+        if let reverted { reason += "; not healthy on it, back on the variants it ran: \(reverted)" }
         state.record(
             HistoryEntry(
                 time: unixNow(), action: .measured, release: current, revision: state.active?.revision, owner: owner,
-                reason: measured.map { "\($0.model): \($0.chosen)" }.joined(separator: ", ")))
+                reason: reason))
         try state.save(layout)
-        return ["release": .string(current), "models": .array(tables.map(\.json)), "restarted": .bool(changed)]
+        return [
+            "release": .string(current), "models": .array(tables.map(\.json)),
+            "restarted": .bool(changed && reverted == nil), "reverted": .optional(reverted),
+        ]
     }
 
     func status() throws(GSError) -> [String: JSONValue] {

@@ -153,7 +153,8 @@ enum DeviceCommand {
             and prints a Device spec for it. `bench` measures every model variant the active release
             carries again, on the host's runtime with the golden inputs (load time, ms/frame, FPS,
             memory, accuracy), for when the device's load changed; when another variant now wins,
-            the workflow restarts on it. It prints the table `gsctl status --models` shows.
+            the workflow restarts on it, and goes back to the variants it ran (exit 3) if it is
+            not healthy on the new one. It prints the table `gsctl status --models` shows.
             """,
         arguments: [
             ArgumentSpec(name: "ACTION", help: "probe | bench", optional: false),
@@ -226,6 +227,12 @@ extension DeviceCommand {
         defer { _ = try? client.call("unlease") }
         let reply = try client.call("bench", timeout: 1800)
         Terminal.write(ModelTable.render(host: name, tables: reply["models"]?.arrayValue ?? []))
+        if let reverted = reply["reverted"]?.stringValue {
+            Terminal.write(
+                "\(name): another variant won, but the workflow was not healthy on it (\(reverted)); it runs the variants it ran before\n"
+            )
+            return .partial
+        }
         if reply["restarted"]?.boolValue == true {
             Terminal.write("\(name): another variant won; the workflow restarted on it\n")
         }

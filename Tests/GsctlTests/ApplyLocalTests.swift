@@ -871,6 +871,51 @@ struct DeployRepo {
         #expect(history.out.contains("measured"), "\(history.out)")
     }
 
+    /// `device bench` switches the workflow to the variant that now measures fastest, gated
+    /// like an activation: a variant the service cannot run sends it back to the one it ran
+    /// (exit 3), a healthy one stays.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GSCTL_PYTHON"] != nil, "needs the oracle's Python"))
+    func deviceBenchSwitchesVariantsOnlyToOneThatRunsHealthy() throws {
+        let python = ProcessInfo.processInfo.environment["GSCTL_PYTHON"] ?? "python3"
+        let repo = try DeployRepo(hosts: 1)
+        defer { repo.cleanUp() }
+        let control = repo.path + "/control"
+        func steer(_ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: control)) }
+        func running() -> String? {
+            (try? String(contentsOfFile: repo.host(1) + "/data/classify/model", encoding: .utf8)).map {
+                URL(fileURLWithPath: $0).deletingLastPathComponent().lastPathComponent
+            }
+        }
+        try steer("slow=fp16\n")
+        try repo.write(
+            task: "exec \(python) \(CLI.root)/Tests/GsctlTests/Fixtures/switching_task.py \(control)", hosts: 1,
+            precision: "auto")
+        try repo.commit("auto")
+        let run = try repo.apply()
+        #expect(run.status == 0, "\(run.out)\(run.err)")
+        #expect(eventually(within: 20) { running() == "fp32" }, "\(running() ?? "nothing")")
+
+        // fp16 now measures faster, but the service cannot run it: back on fp32.
+        try steer("slow=fp32\nbroken=fp16\n")
+        try FileManager.default.removeItem(atPath: repo.host(1) + "/data/classify/model")
+        let refused = try gsctl(["device", "bench", "box1"], cwd: repo.path)
+        #expect(refused.status == 3, "\(refused.out)\(refused.err)")
+        #expect(refused.out.contains("not healthy on it"), "\(refused.out)")
+        #expect(eventually(within: 20) { running() == "fp32" }, "\(running() ?? "nothing")")
+        let json = try gsctl(["status", "Specs", "-f", "json"], cwd: repo.path)
+        let hosts = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]]
+        #expect((hosts?.first?["models"] as? [[String: Any]])?.first?["chosen"] as? String == "fp32")
+        let history = try gsctl(["history", "box1"], cwd: repo.path)
+        #expect(history.out.contains("back on the variants it ran"), "\(history.out)")
+
+        // Healthy on fp16: the switch stays.
+        try steer("slow=fp32\n")
+        let switched = try gsctl(["device", "bench", "box1"], cwd: repo.path)
+        #expect(switched.status == 0, "\(switched.out)\(switched.err)")
+        #expect(switched.out.contains("restarted on it"), "\(switched.out)")
+        #expect(eventually(within: 20) { running() == "fp16" }, "\(running() ?? "nothing")")
+    }
+
     /// A fresh CI runner (an empty build cache) takes the compiled model from a host that
     /// runs it (signed by a trusted key, checked against the manifest) instead of compiling.
     @Test func aFreshCacheIsSeededFromTheFleet() throws {
