@@ -8,6 +8,14 @@ import Testing
 /// and OpenCV; the agent installs the environment offline and supervises frames -> detect ->
 /// track -> analyze -> serve on 100 frames of vtest.avi. Deployed at fp32, then at
 /// int8-mixed: the per-frame counts the service answers must agree on at least 98% of frames.
+///
+/// What this proves and what it does not: under this Model's tolerance (no changed count on
+/// its 33 held-out frames, 2% of 40), the int8-mixed fallback keeps every tensor in float
+/// (`gsctl model optimize ... --precision int8-mixed --metric count-agreement
+/// --score-threshold 0.45 --tolerance 0.02` reports 219 nodes kept, no QuantizeLinear left),
+/// since plain int8 changes some counts. So the agreement here is the gate and the pipeline
+/// working end to end on a second release, not an int8 speed-up; `bench/pipeline` measures
+/// plain int8 against fp32 (faster, and agreeing on far fewer frames).
 @Suite(.serialized, .enabled(if: NamespaceHosts.isAvailable, NamespaceHosts.skipComment))
 struct CrowdServiceSSHTests {
     static let video = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
