@@ -4,7 +4,8 @@ import GSData
 /// The `--preprocess` option of `gsctl model optimize`:
 /// `size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nhwc;keep-aspect;uint8`
 /// (the same fields as a Model spec's `preprocess`, in one string for a command line;
-/// `no-upscale` is `keepAspect` with `upscale: false`).
+/// `no-upscale` is `keepAspect` with `upscale: false`; `crop=224x224` after `size=256x256`
+/// cuts the input out of the resized image's centre).
 public enum PreprocessOption {
     public static func parse(_ text: String) throws(GSError) -> Preprocessing {
         var preprocessing = Preprocessing(width: 0, height: 0)
@@ -13,13 +14,17 @@ public enum PreprocessOption {
             let key = parts[0]
             let value = parts.count > 1 ? parts[1] : ""
             switch key {
-            case "size":
+            case "size", "crop":
                 let sizes = value.split(separator: "x").compactMap { Int($0) }
                 guard sizes.count == 2, sizes.allSatisfy({ $0 > 0 }) else {
-                    throw bad(item, "size=WIDTHxHEIGHT, such as size=224x224")
+                    throw bad(item, "\(key)=WIDTHxHEIGHT, such as \(key)=224x224")
                 }
-                preprocessing.width = sizes[0]
-                preprocessing.height = sizes[1]
+                if key == "crop" {
+                    preprocessing.crop = Preprocessing.Crop(width: sizes[0], height: sizes[1])
+                } else {
+                    preprocessing.width = sizes[0]
+                    preprocessing.height = sizes[1]
+                }
             case "scale":
                 guard let scale = Float(value), scale > 0 else { throw bad(item, "scale=0.00392156862745098") }
                 preprocessing.scale = scale
@@ -40,7 +45,7 @@ public enum PreprocessOption {
             default:
                 throw bad(
                     item,
-                    "size=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; no-upscale; uint8|float32"
+                    "size=WxH; crop=WxH; scale=S; mean=A,B,C; std=A,B,C; rgb|bgr; nchw|nhwc; keep-aspect; no-upscale; uint8|float32"
                 )
             }
         }

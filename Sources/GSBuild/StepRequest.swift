@@ -113,11 +113,14 @@ public enum StepRequest {
         let height = model.preprocess?.height ?? (nhwc ? input.shape[1] : input.shape[2])
         let width = model.preprocess?.width ?? (nhwc ? input.shape[2] : input.shape[3])
         let pre = model.preprocess
+        let crop = pre.flatMap { pre in
+            pre.cropWidth.flatMap { w in pre.cropHeight.map { Preprocessing.Crop(width: w, height: $0) } }
+        }
         return Preprocessing(
             width: width, height: height, keepAspect: pre?.keepAspect ?? false, scale: Float(pre?.scale ?? 1),
             mean: pre.map { $0.mean.isEmpty ? [0] : $0.mean.map(Float.init) } ?? [0],
             std: pre.map { $0.std.isEmpty ? [1] : $0.std.map(Float.init) } ?? [1],
             channelOrder: pre?.channelOrder == .bgr ? .bgr : .rgb, layout: nhwc ? .nhwc : .nchw,
-            elementType: input.dtype == .uint8 ? .uint8 : .float32, upscale: pre?.upscale ?? true)
+            elementType: input.dtype == .uint8 ? .uint8 : .float32, upscale: pre?.upscale ?? true, crop: crop)
     }
 }

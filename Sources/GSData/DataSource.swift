@@ -110,7 +110,7 @@ public struct Dataset: Sendable {
             guard preprocessing.outputShape == input.shape else {
                 throw GSError(
                     "preprocessing makes tensors of shape \(shapeText(preprocessing.outputShape)) "
-                        + "(\(preprocessing.layout.rawValue), \(preprocessing.width)x\(preprocessing.height)), "
+                        + "(\(preprocessing.layout.rawValue), \(preprocessing.outputSize.width)x\(preprocessing.outputSize.height)), "
                         + "but input `\(input.name)` has shape \(shapeText(input.shape))")
             }
             guard preprocessing.elementType == input.elementType else {

@@ -6,8 +6,9 @@ import GSExec
 /// does not depend on GSSpec) and applied to every calibration and evaluation image.
 ///
 /// The order of operations is OpenCV's and PP-OCR's, so tensors match theirs to float
-/// rounding: resize the 8-bit image (`Resize.linear`, bit-exact with `cv2.resize`), convert to
-/// float32, multiply by `scale`, subtract `mean`, divide by `std`, all in float32.
+/// rounding: resize the 8-bit image (`Resize.linear`, bit-exact with `cv2.resize`), take the
+/// centre crop when there is one, convert to float32, multiply by `scale`, subtract `mean`,
+/// divide by `std`, all in float32.
 public struct Preprocessing: Sendable, Hashable {
     public enum ChannelOrder: String, Sendable, Hashable, CaseIterable {
         case rgb
@@ -25,10 +26,25 @@ public struct Preprocessing: Sendable, Hashable {
         case uint8
     }
 
-    /// The model input's width and height in pixels.
+    /// A centre crop of the resized image, as classifiers trained with torchvision's
+    /// `Resize` + `CenterCrop` expect (resize to 256, crop 224).
+    public struct Crop: Sendable, Hashable {
+        public var width: Int
+        public var height: Int
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+    }
+
+    /// The size images are resized to: the model input's width and height in pixels, unless a
+    /// `crop` then cuts the input out of it.
     public var width: Int
     public var height: Int
-    /// Keep the aspect ratio: resize so the whole image fits, then pad bottom and right.
+    /// Keep the aspect ratio: resize so the whole image fits, then pad bottom and right (with
+    /// a `crop`: so that the image covers `width` x `height`, its shorter side fitting, as
+    /// torchvision's `Resize(size)` scales the shorter side).
     ///
     /// The long side (relative to the target) becomes the target's; the other is
     /// `ceil(target * ratio)` capped at the target, as PP-OCR's recognizer computes it
@@ -53,11 +69,13 @@ public struct Preprocessing: Sendable, Hashable {
     public var channelOrder: ChannelOrder
     public var layout: Layout
     public var elementType: ElementType
+    /// The centre of the resized image that becomes the input (nil: all of it).
+    public var crop: Crop? = nil
 
     public init(
         width: Int, height: Int, keepAspect: Bool = false, scale: Float = 1, mean: [Float] = [0],
         std: [Float] = [1], channelOrder: ChannelOrder = .rgb, layout: Layout = .nchw,
-        elementType: ElementType = .float32, upscale: Bool = true
+        elementType: ElementType = .float32, upscale: Bool = true, crop: Crop? = nil
     ) {
         self.width = width
         self.height = height
@@ -69,11 +87,16 @@ public struct Preprocessing: Sendable, Hashable {
         self.channelOrder = channelOrder
         self.layout = layout
         self.elementType = elementType
+        self.crop = crop
     }
 
-    /// `[1, 3, height, width]` for NCHW, `[1, height, width, 3]` for NHWC.
+    /// The input's width and height: the crop's, else the resize's.
+    public var outputSize: (width: Int, height: Int) { crop.map { ($0.width, $0.height) } ?? (width, height) }
+
+    /// `[1, 3, height, width]` for NCHW, `[1, height, width, 3]` for NHWC, of `outputSize`.
     public var outputShape: [Int] {
-        layout == .nchw ? [1, 3, height, width] : [1, height, width, 3]
+        let (w, h) = outputSize
+        return layout == .nchw ? [1, 3, h, w] : [1, h, w, 3]
     }
 
     /// Throws when the settings cannot produce a tensor.
@@ -83,6 +106,16 @@ public struct Preprocessing: Sendable, Hashable {
         }
         guard width <= 1 << 15, height <= 1 << 15 else {
             throw GSError("preprocessing size \(width)x\(height) is larger than 32768 on a side")
+        }
+        if let crop {
+            guard crop.width > 0, crop.height > 0, crop.width <= width, crop.height <= height else {
+                throw GSError(
+                    "the crop \(crop.width)x\(crop.height) does not fit in the resized \(width)x\(height) image",
+                    hint: "resize to at least the crop's size (for example 256x256, then crop 224x224)")
+            }
+            guard upscale || !keepAspect else {
+                throw GSError("a crop needs an image that covers its size: `upscale: false` cannot go with `crop`")
+            }
         }
         for (name, values) in [("mean", mean), ("std", std)] where values.count != 1 && values.count != 3 {
             throw GSError("preprocessing `\(name)` has \(values.count) values; give 1 or 3 (one per channel)")
@@ -101,6 +134,14 @@ public struct Preprocessing: Sendable, Hashable {
     /// `keepAspect`).
     public func resizedSize(width w: Int, height h: Int) -> (width: Int, height: Int) {
         guard keepAspect else { return (width, height) }
+        if crop != nil {
+            // Cover the target: the relatively shorter side fits, the other overhangs (the
+            // crop cuts it), truncated as torchvision's `Resize(size)` computes it.
+            if w * height >= width * h {
+                return (max(width, Int(Double(height) * Double(w) / Double(h))), height)
+            }
+            return (width, max(height, Int(Double(width) * Double(h) / Double(w))))
+        }
         if !upscale, w <= width, h <= height { return (w, h) }
         // Width-limited when the image is relatively wider than the target.
         if w * height >= width * h {
@@ -138,16 +179,30 @@ public struct Preprocessing: Sendable, Hashable {
         }
     }
 
-    /// Lays the resized image out in the output layout and pads the rest with `zero`.
+    /// Where the crop starts in an image of `size`: centred, the half pixel rounded to even,
+    /// as torchvision's `CenterCrop` rounds (`int(round((w - cw) / 2))`).
+    func cropOrigin(_ size: (width: Int, height: Int)) -> (x: Int, y: Int) {
+        guard let crop else { return (0, 0) }
+        func centre(_ total: Int, _ part: Int) -> Int {
+            Int((Double(total - part) / 2).rounded(.toNearestOrEven))
+        }
+        return (centre(size.width, crop.width), centre(size.height, crop.height))
+    }
+
+    /// Lays the resized image (its crop) out in the output layout and pads the rest with `zero`.
     private func fill<T>(_ image: Image, source: [Int], zero: T, _ convert: (Int, UInt8) -> T) -> [T] {
+        let (width, height) = outputSize
         var out = [T](repeating: zero, count: 3 * width * height)
-        let (w, h) = (image.width, image.height)
+        let origin = cropOrigin((image.width, image.height))
+        let w = min(image.width - origin.x, width)
+        let h = min(image.height - origin.y, height)
+        let stride = image.width
         let plane = width * height
         image.pixels.withUnsafeBufferPointer { pixels in
             out.withUnsafeMutableBufferPointer { out in
                 for y in 0..<h {
                     for x in 0..<w {
-                        let from = (y &* w &+ x) &* 3
+                        let from = ((y &+ origin.y) &* stride &+ x &+ origin.x) &* 3
                         let at = y &* width &+ x
                         for c in 0..<3 {
                             let value = convert(c, pixels[from &+ source[c]])

@@ -67,7 +67,7 @@ enum ModelCommand {
             .value("eval", "DATA", "optimize: evaluation data (default: held-out calibration samples)"),
             .value(
                 "preprocess", "SPEC",
-                "optimize: size=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect|no-upscale;uint8"
+                "optimize: size=WxH;crop=WxH;scale=S;mean=A,B,C;std=A,B,C;rgb|bgr;nchw|nhwc;keep-aspect|no-upscale;uint8"
             ),
             .value(
                 "metric", "METRIC", "optimize: accuracy metric (char-accuracy, top1 and text-box-f1 score on labels)",

@@ -19,6 +19,13 @@ import Testing
         #expect(ssd.layout == .nhwc && ssd.elementType == .uint8 && !ssd.keepAspect && ssd.upscale)
     }
 
+    @Test func aCropIsCutFromTheResizedImage() throws {
+        let classifier = try PreprocessOption.parse("size=256x256; crop=224x224; scale=0.00392156862745098")
+        #expect(classifier.crop == .init(width: 224, height: 224))
+        #expect(classifier.outputShape == [1, 3, 224, 224])
+        #expect(throws: GSError.self) { try PreprocessOption.parse("size=200x200; crop=224x224") }
+    }
+
     @Test func aWrongItemIsNamedWithWhatWasExpected() {
         #expect {
             try PreprocessOption.parse("size=640;bgr")

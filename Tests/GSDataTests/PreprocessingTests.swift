@@ -195,6 +195,83 @@ import Testing
         }
     }
 
+    /// Resize then centre crop, as classifiers trained with torchvision's `Resize` +
+    /// `CenterCrop` expect: exact resizes, shorter-side resizes (`keepAspect` with a crop) and
+    /// odd margins (the half pixel rounded to even, as `CenterCrop` rounds).
+    @Test func centreCropsMatchTorchvisionsArithmetic() throws {
+        let cases: [(file: String, preprocessing: Preprocessing)] = [
+            (
+                "baboon.jpg",
+                Preprocessing(
+                    width: 256, height: 256, scale: 1 / 255, mean: Self.imagenet.mean, std: Self.imagenet.std,
+                    crop: .init(width: 224, height: 224))
+            ),
+            (
+                "messi5.jpg",
+                Preprocessing(
+                    width: 256, height: 256, keepAspect: true, scale: 1 / 255, mean: Self.imagenet.mean,
+                    std: Self.imagenet.std, crop: .init(width: 224, height: 224))
+            ),
+            (
+                "fruits.jpg",
+                Preprocessing(
+                    width: 255, height: 181, channelOrder: .bgr, layout: .nhwc, elementType: .uint8,
+                    crop: .init(width: 200, height: 100))
+            ),
+            (
+                "building.jpg",
+                Preprocessing(width: 230, height: 230, keepAspect: true, crop: .init(width: 229, height: 201))
+            ),
+        ]
+        let directory = Oracle.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var arguments = [directory]
+        for (file, p) in cases {
+            let mean = (p.mean.count == 1 ? Array(repeating: p.mean[0], count: 3) : p.mean).map { "\($0)" }
+            let std = (p.std.count == 1 ? Array(repeating: p.std[0], count: 3) : p.std).map { "\($0)" }
+            arguments += [
+                try Oracle.image(file), "\(p.width)", "\(p.height)", p.keepAspect ? "1" : "0",
+                "\(p.crop?.width ?? 0)", "\(p.crop?.height ?? 0)", "\(p.scale)", mean.joined(separator: ","),
+                std.joined(separator: ","), p.channelOrder.rawValue, p.layout.rawValue, p.elementType.rawValue,
+            ]
+        }
+        try Oracle.run(
+            """
+            import cv2, numpy as np, sys
+            d, rest = sys.argv[1], sys.argv[2:]
+            for i in range(len(rest) // 12):
+                path, W, H, keep, CW, CH, scale, mean, std, order, layout, dtype = rest[12 * i: 12 * i + 12]
+                W, H, CW, CH = int(W), int(H), int(CW), int(CH)
+                img = cv2.imread(path, cv2.IMREAD_COLOR)
+                if order == 'rgb':
+                    img = np.ascontiguousarray(img[..., ::-1])
+                h, w = img.shape[:2]
+                if keep == '1':  # torchvision Resize(size): the shorter side fits, truncated
+                    nw, nh = (max(W, int(H * w / h)), H) if w * H >= W * h else (W, max(H, int(W * h / w)))
+                else:
+                    nw, nh = W, H
+                resized = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+                top, left = int(round((nh - CH) / 2.0)), int(round((nw - CW) / 2.0))  # CenterCrop
+                x = resized[top:top + CH, left:left + CW]
+                if dtype == 'float32':
+                    m = np.array([float(v) for v in mean.split(',')], dtype=np.float32)
+                    s = np.array([float(v) for v in std.split(',')], dtype=np.float32)
+                    x = (x.astype(np.float32) * np.float32(float(scale)) - m) / s
+                out = x.transpose(2, 0, 1)[None] if layout == 'NCHW' else x[None]
+                np.save(f'{d}/{i}.npy', np.ascontiguousarray(out))
+            """, arguments)
+        for (index, (file, p)) in cases.enumerated() {
+            let tensor = try p.apply(try ImageDecoder.load(path: try Oracle.image(file)))
+            let expected = try Npy.read(path: "\(directory)/\(index).npy")
+            #expect(tensor.shape == expected.shape && tensor.shape == p.outputShape, "\(file)")
+            let difference = Oracle.maxDifference(tensor, expected)
+            #expect(difference <= 1e-5, "\(file): max difference \(difference)")
+        }
+        // A crop larger than the resized image is refused with the fix.
+        let oversized = Preprocessing(width: 200, height: 200, crop: .init(width: 224, height: 224))
+        #expect(throws: GSError.self) { try oversized.validate() }
+    }
+
     @Test func letterboxSizesFollowTheDocumentedRule() {
         let rec = Preprocessing(width: 320, height: 48, keepAspect: true)
         #expect(rec.resizedSize(width: 100, height: 32) == (150, 48))  // ceil(48 * 100 / 32)

@@ -53,7 +53,8 @@ enum ObjectDecoder {
                     keepAspect: pre["resize"]?.bool("keepAspect") ?? false,
                     upscale: pre["resize"]?.bool("upscale") ?? true, scale: pre.double("scale") ?? 1,
                     mean: pre.doubles("mean"), std: pre.doubles("std"),
-                    channelOrder: pre.word("channelOrder") ?? .rgb)
+                    channelOrder: pre.word("channelOrder") ?? .rgb, cropWidth: pre["crop"]?.int("width"),
+                    cropHeight: pre["crop"]?.int("height"))
             },
             calibration: spec["calibration"].flatMap { calibration in
                 calibration.located("data").map { data in

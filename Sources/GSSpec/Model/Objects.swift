@@ -75,6 +75,9 @@ public struct Preprocess: Sendable, Hashable {
     public var mean: [Double]
     public var std: [Double]
     public var channelOrder: ChannelOrder
+    /// A centre crop of the resized image (`crop: {width, height}`), the model's input size.
+    public var cropWidth: Int? = nil
+    public var cropHeight: Int? = nil
 }
 
 public struct Calibration: Sendable, Hashable {

@@ -23,10 +23,19 @@ enum ModelSchema {
             ),
         ])
 
+    static let crop = ObjectSchema(
+        "Crop", "the centre of the resized image that becomes the input",
+        [
+            Property("width", .positiveInteger, required: true, "crop width in pixels (the input's width)"),
+            Property("height", .positiveInteger, required: true, "crop height in pixels (the input's height)"),
+        ])
+
     static let preprocess = ObjectSchema(
         "Preprocess", "how images become input tensors",
         [
-            Property("resize", .object(resize), "resize to the input size"),
+            Property(
+                "resize", .object(resize), "resize to the input size (with `crop`: to the size the crop is cut from)"),
+            Property("crop", .object(crop), "centre crop after the resize, as torchvision's CenterCrop"),
             Property(
                 "scale", .number(minimum: 0, maximum: nil), default: "1",
                 "multiply pixel values first (1/255 = 0.00392156862745098)"),
