@@ -3,6 +3,7 @@ import GSData
 import GSOptimize
 import GSPlan
 import GSSpec
+import ONNX
 
 /// The build cache key of one optimize step: the digest of everything that changes its
 /// output (model bytes, precision, passes and options, calibration and evaluation data,
@@ -35,6 +36,27 @@ public enum BuildKey {
             "data": .strings(dataDigests),
         ]
         return SHA256.hex(of: description.canonical)
+    }
+
+    /// `location sha256` of each file the model's external tensors live in: the Model's pinned
+    /// sha256 covers only the `.onnx` file, and new weights in `model.data` must rebuild.
+    /// Reads the graph without its external data (cheap even for a large model).
+    public static func externalDataDigests(model path: String) throws(GSError) -> [String] {
+        let proto: ModelProto
+        do throws(ONNXError) {
+            proto = try ModelFile.load(path, loadExternalData: false)
+        } catch {
+            throw error.gsError
+        }
+        var digests: [String] = []
+        for location in ExternalData.locations(of: proto) {
+            let file = FileSystem.join(FileSystem.directory(of: path), location)
+            guard FileSystem.kind(of: file) == .file else {
+                throw GSError("`\(path)` keeps tensors in `\(location)`, which is not beside it")
+            }
+            digests.append("external \(location) \(try SHA256.hex(ofFile: file))")
+        }
+        return digests
     }
 
     /// Digest of a data source's content: a folder's image files and its `labels.tsv` by

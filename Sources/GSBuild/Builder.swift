@@ -172,7 +172,8 @@ public enum Builder {
         if let labels = model.evaluation.labels {
             dataPaths.append(FileSystem.resolve(labels.value, relativeTo: model.meta.directory))
         }
-        let digests = try dataPaths.map { path throws(GSError) in try BuildKey.dataDigest(path) }
+        var digests = try dataPaths.map { path throws(GSError) in try BuildKey.dataDigest(path) }
+        if let source = model.sourcePath { digests += try BuildKey.externalDataDigests(model: source) }
         let key = BuildKey.compute(step: step, model: model, request: request, dataDigests: digests)
         if let entry = cache.entry(key) {
             let report = try JSONParser.parse(try FileSystem.read(entry.report), what: "cached report")

@@ -90,6 +90,19 @@ public enum ExternalData {
         }
     }
 
+    /// The files `model`'s external tensors live in (relative to its folder), sorted; the
+    /// model's sha256 does not cover them, so whatever keys on the model must add them.
+    public static func locations(of model: ModelProto) -> [String] {
+        var copy = model
+        var found: Set<String> = []
+        copy.forEachTensor { tensor in
+            if tensor.isExternal, let location = tensor.externalData.first(where: { $0.key == "location" })?.value {
+                found.insert(location)
+            }
+        }
+        return found.sorted()
+    }
+
     /// Reads every external tensor of `model` (all graphs and functions) from files under
     /// `directory` into raw_data, and marks it stored inline.
     public static func load(into model: inout ModelProto, directory: String) throws(ONNXError) {

@@ -2,6 +2,8 @@ import Foundation
 import GSBuild
 import GSBundle
 import GSCore
+import GSExec
+import GSOptimize
 import GSPlan
 import GSSpec
 import ONNX
@@ -204,6 +206,44 @@ enum BuildFixture {
         }
         let written = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/Bundles")) ?? []
         #expect(!written.contains { $0.hasSuffix(".tar.zst") })
+    }
+
+    /// A model whose weights live in an external data file: the pinned sha256 covers only the
+    /// `.onnx`, so the key covers the data file too: new weights rebuild, a missing file is
+    /// named.
+    @Test func newExternalWeightsRebuildTheStep() throws {
+        let folder = NSTemporaryDirectory() + "gsctl-external-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The classifier keeps its weights in Constant nodes: as initializers they can move out.
+        let original = try ModelFile.load(
+            BuildFixture.repository.appendingPathComponent("Specs/models/ppocr_cls.onnx").path)
+        var model = try PassPipeline(["constant-to-initializer"]).run(original, PassContext()).model
+        // Its floats are in typed fields; external data holds raw bytes.
+        model.graph.initializer = try model.graph.initializer.map { tensor in
+            guard tensor.dataType == .float else { return tensor }
+            return TensorProto(
+                name: tensor.name, shape: tensor.dims.map(Int.init), values: try ONNXImport.tensor(tensor).floatValues)
+        }
+        try ModelFile.save(model, to: folder + "/cls.onnx", externalData: ExternalDataOptions(location: "cls.data"))
+        let directory = try BuildFixture.write(precision: "fp16", modelPath: folder + "/cls.onnx")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try #require(try BuildFixture.build(directory).steps.first)
+        #expect(!first.cached)
+        #expect(try #require(try BuildFixture.build(directory).steps.first).cached)
+        // New weights (the last byte of the data file), the same .onnx: compiled again.
+        var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/cls.data")))
+        try #require(data.count > 100_000, "the weights did not move out: \(data.count) bytes")
+        data[data.count - 1] ^= 0x10
+        try Data(data).write(to: URL(fileURLWithPath: folder + "/cls.data"))
+        let again = try #require(try BuildFixture.build(directory).steps.first)
+        #expect(!again.cached && again.key != first.key)
+        try FileManager.default.removeItem(atPath: folder + "/cls.data")
+        #expect {
+            _ = try BuildFixture.build(directory)
+        } throws: { error in
+            "\(error)".contains("cls.data")
+        }
     }
 
     @Test func keysChangeWithWhatShapesTheOutput() throws {
