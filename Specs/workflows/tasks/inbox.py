@@ -4,6 +4,9 @@ params:
   folder   the folder to watch (relative: under GS_DATA); created when missing
   pattern  which files (glob, default *.png)
   pollSeconds  how often to look (1)
+  settleSeconds  a file is read once it has not changed for this long (1): a copy still in
+               progress (cp, scp, a camera's upload) is not read half-written, reported
+               unreadable, then read again when complete
 
 Files already read are remembered in GS_DATA/inbox-seen.json (name, size and mtime), so a
 restart does not read them again; a file replaced by a new one is read again.
@@ -37,6 +40,7 @@ def main():
     service.status = lambda: dict(state, remembered=len(seen))
     service.serve()
     index = len(seen)
+    settle = float(p.get("settleSeconds", 1))
     while True:
         for path in sorted(glob.glob(os.path.join(folder, pattern))):
             info = os.stat(path)
@@ -44,6 +48,8 @@ def main():
             name = os.path.basename(path)
             if seen.get(name) == key:
                 continue
+            if time.time() - info.st_mtime < settle:
+                continue  # still being written: look again at the next poll
             started = time.monotonic()
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             seen[name] = key

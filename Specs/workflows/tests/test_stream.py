@@ -3,6 +3,7 @@ and /healthz saying why a stage is not working."""
 
 import os
 import tempfile
+import time
 import unittest
 
 import support
@@ -47,6 +48,23 @@ class StreamTests(unittest.TestCase):
         _, rows = p.get("serve", "/frames?limit=100")
         # 10 fps over three passes of five frames: 0.0 .. 1.1 s, never back to 0.
         self.assertEqual([round(row["t"], 3) for row in rows], [round(0.1 * i, 3) for i in range(12)])
+
+    def test_the_inbox_waits_for_a_file_being_written(self):
+        p = self.pipeline
+        p.start("inbox", "inbox.py", {"folder": "in", "pollSeconds": 0.1, "settleSeconds": 1.5})
+        p.wait("inbox", "/healthz", lambda s, body: s == 200)
+        source = os.path.join(support.REPO, "Specs", "data", "text-lines")
+        name = sorted(n for n in os.listdir(source) if n.endswith(".png"))[0]
+        with open(os.path.join(source, name), "rb") as handle:
+            data = handle.read()
+        target = os.path.join(self.workdir.name, "inbox", "in", name)
+        with open(target, "wb") as handle:  # a slow copy: half now, the rest a second later
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            time.sleep(1.0)
+            handle.write(data[len(data) // 2:])
+        body = p.wait("inbox", "/status", lambda s, body: body["read"] == 1)
+        self.assertEqual(body["unreadable"], [])  # never read half-written
 
     def test_a_stage_reconnects_when_its_upstream_restarts(self):
         p = self.pipeline
