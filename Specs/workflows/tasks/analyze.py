@@ -22,6 +22,8 @@ def main():
         began = time.monotonic()
         counts, events = analyzer.update(float(header.get("t") or 0), header.get("tracks", []), header.get("frame"))
         counts["intervals"] = analyzer.interval_totals()[-3:]
+        if header.get("tracked") is not None:
+            counts["tracked"] = header["tracked"]  # people who entered / left the scene so far
         milliseconds = (time.monotonic() - began) * 1000
         service.rate.add(milliseconds)
         publisher.publish(gs_task.stage_header(header, "analyze", milliseconds, service, counts=counts,

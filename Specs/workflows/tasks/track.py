@@ -7,6 +7,9 @@ params:
   newTrackScore the lowest detection score that starts a track (0: any the detect task
                 keeps); weaker detections only continue tracks (set the detect task's
                 scoreThreshold lower than this)
+
+Each frame carries `tracks`, this frame's `events` (enter / exit) and `tracked`, the running
+totals of tracks that entered and left the scene.
 """
 
 import sys
@@ -33,7 +36,8 @@ def main():
             totals["entered" if event["type"] == "enter" else "exited"] += 1
         milliseconds = (time.monotonic() - began) * 1000
         service.rate.add(milliseconds)
-        publisher.publish(gs_task.stage_header(header, "track", milliseconds, service, tracks=tracks, events=events))
+        publisher.publish(gs_task.stage_header(header, "track", milliseconds, service, tracks=tracks, events=events,
+                                               tracked=dict(totals)))
 
 
 if __name__ == "__main__":

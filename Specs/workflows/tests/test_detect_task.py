@@ -61,6 +61,30 @@ class DetectTaskTests(unittest.TestCase):
             total += len(got)
         self.assertGreater(total, 60, "vtest frames hold several people each")
 
+    def test_the_service_reports_people_entering_and_leaving(self):
+        # frames -> detect -> track -> analyze -> serve on vtest's frames: the tracker's entries
+        # and exits reach the endpoint, and never fewer tracks are open than people counted.
+        with tempfile.TemporaryDirectory() as workdir:
+            p = Pipeline(workdir)
+            try:
+                p.start("frames", "frames.py", {"source": FRAMES, "maxFrames": 67}, outputs=["detect"])
+                p.start("detect", "detect.py", {"scoreThreshold": 0.3}, needs=["frames"], model=MODEL,
+                        outputs=["track"])
+                p.start("track", "track.py", {"newTrackScore": 0.45}, needs=["detect"], outputs=["analyze"])
+                p.start("analyze", "analyze.py", {}, needs=["track"], outputs=["serve"])
+                p.start("serve", "serve.py", {}, needs=["analyze"])
+                p.wait("serve", "/status", lambda s, body: body.get("frame") == 66, seconds=120)
+                _, rows = p.get("serve", "/frames?limit=100")
+            finally:
+                p.close()
+        self.assertEqual(len(rows), 67)
+        for row in rows:
+            tracked = row["counts"]["tracked"]
+            self.assertGreaterEqual(tracked["entered"] - tracked["exited"], row["counts"]["people"], row)
+        last = rows[-1]["counts"]["tracked"]
+        self.assertGreater(last["entered"], max(row["counts"]["people"] for row in rows) - 1)
+        self.assertGreater(last["exited"], 0, "people leave vtest's plaza in 67 frames")
+
 
 if __name__ == "__main__":
     unittest.main()
