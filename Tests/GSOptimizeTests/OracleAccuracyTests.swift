@@ -84,19 +84,7 @@ import Testing
     /// Runs `model` in onnxruntime (CPU, 2 threads) on every `.npz` in `inputs`, in name
     /// order, and reads the outputs back.
     static func runInOnnxruntime(_ model: String, inputs: String, out: String) throws -> [[String: Tensor]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try FP16Oracle.python())
-        process.arguments = ["-c", script, model, inputs, out]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FP16OracleError(
-                description: "onnxruntime failed on \(model): \(String(decoding: errorData, as: UTF8.self))")
-        }
+        try OraclePython.run(["-c", script, model, inputs, out], what: "onnxruntime failed on \(model)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".npz") }.sorted()
         return try files.map { try Npz.read(path: out + "/" + $0) }
     }

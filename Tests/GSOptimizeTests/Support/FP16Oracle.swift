@@ -67,19 +67,7 @@ enum FP16Oracle {
     static func run(model path: String, kind: String) throws -> FP16OracleRun {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = ["-c", script, path, kind, directory]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FP16OracleError(
-                description: "oracle failed on \(path): \(String(decoding: errorData, as: UTF8.self))")
-        }
+        try OraclePython.run(["-c", script, path, kind, directory], what: "oracle failed on \(path)")
         let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/cases.json"))
         guard let record = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw FP16OracleError(description: "oracle wrote no record")

@@ -13,21 +13,6 @@ enum PassOracle {
     /// The repository root.
     static let repository = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The oracle's Python: $GSCTL_PYTHON, else the repository's .venv-oracle.
-    static func python() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["GSCTL_PYTHON"], FileManager.default.fileExists(atPath: path)
-        {
-            return path
-        }
-        let local = repository.appendingPathComponent(".venv-oracle/bin/python").path
-        guard FileManager.default.fileExists(atPath: local) else { throw Missing() }
-        return local
-    }
-
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "the test oracle is missing: run `make oracle` (Python with onnxruntime)" }
-    }
-
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -83,18 +68,7 @@ enum PassOracle {
         let scriptPath = directory + "/oracle.py"
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = [scriptPath, specPath]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "pass oracle failed: \(String(decoding: errorData, as: UTF8.self))")
-        }
+        try OraclePython.run([scriptPath, specPath], what: "pass oracle failed")
         let record =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/result.json")))
             as? [String: Any] ?? [:]
