@@ -33,6 +33,8 @@ let package = Package(
         .executable(name: "gsctl", targets: ["gsctl"]),
         .library(name: "GSSpec", targets: ["GSSpec"]),
         .library(name: "GSPlan", targets: ["GSPlan"]),
+        // For the ONNX reader's fuzz target (Fuzz/), which builds against the codec itself.
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     targets: [
         // C libraries from Debian, reached through pkg-config (see Makefile `deps`).

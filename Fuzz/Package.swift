@@ -17,13 +17,8 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .target(
-            name: "FuzzONNX",
-            dependencies: [.product(name: "GSSpec", package: "gsctl")],
-            swiftSettings: [.unsafeFlags(["-swift-version", "6"])]
-        ),
-        .target(
             name: "ONNXReaderFuzzer",
-            dependencies: ["FuzzONNX"],
+            dependencies: [.product(name: "ONNX", package: "gsctl")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ]

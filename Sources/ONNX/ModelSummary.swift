@@ -118,18 +118,24 @@ public struct ModelSummary: Sendable, Hashable {
         var bytes = 0
         var tensors = 0
         var external = 0
+        // Counts a hostile file declares can sum past Int.max: they stop there (printed as
+        // the largest number) rather than wrap to a negative parameter count.
+        func saturating(_ total: Int, _ more: Int) -> Int {
+            let (sum, overflow) = total.addingReportingOverflow(max(0, more))
+            return overflow ? Int.max : sum
+        }
         var copy = model
         copy.forEachTensor { tensor in
             tensors += 1
-            parameters &+= tensor.elementCount ?? 0
+            parameters = saturating(parameters, tensor.elementCount ?? 0)
             if tensor.isExternal {
                 external += 1
                 let reference = try? ExternalDataReference(tensor)
-                bytes &+= reference?.length ?? tensor.dataByteCount ?? 0
+                bytes = saturating(bytes, reference?.length ?? tensor.dataByteCount ?? 0)
             } else if let raw = tensor.rawData {
-                bytes &+= raw.count
+                bytes = saturating(bytes, raw.count)
             } else {
-                bytes &+= tensor.dataByteCount ?? 0
+                bytes = saturating(bytes, tensor.dataByteCount ?? 0)
             }
         }
         var initializerCount = 0
@@ -296,11 +302,17 @@ public struct ModelSummary: Sendable, Hashable {
         return (value < 0 ? "-" : "") + out
     }
 
-    /// 12301397 -> `12.3 MB` (decimal units, one decimal).
+    /// 12301397 -> `12.3 MB` (decimal units, one decimal, rounded half up).
+    ///
+    /// Any `Int` is valid: the parameter bytes come from dims and external-data lengths the
+    /// file declares, so a hostile model sums to `Int.max` (one uint8 tensor with dims
+    /// [2^63-1] does). Rounding by quotient and remainder keeps that from overflowing, where
+    /// adding half a unit first trapped.
     public static func size(_ bytes: Int) -> String {
         let units: [(Int, String)] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "kB")]
         for (unit, name) in units where bytes >= unit {
-            let tenths = (bytes + unit / 20) / (unit / 10)
+            let tenth = unit / 10
+            let tenths = bytes / tenth + (bytes % tenth >= tenth / 2 ? 1 : 0)
             return "\(tenths / 10).\(tenths % 10) \(name)"
         }
         return "\(bytes) B"

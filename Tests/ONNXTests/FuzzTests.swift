@@ -91,4 +91,38 @@ struct FuzzTests {
         flags.rawData = [0, 2, 255]
         #expect(try flags.bools() == [false, true, true])
     }
+
+    /// A model `gsctl model inspect` trapped on (the ONNX fuzz target's seed
+    /// `Fuzz/Corpus/onnx/repro-summary-size-overflow.onnx` holds the same bytes): a uint8
+    /// initializer with dims [2^63-1] and no data sums to `Int.max` parameter bytes, and
+    /// rounding that to GB overflowed.
+    @Test func summaryOfAModelDeclaringInt64MaxBytesPrints() throws {
+        let bytes: [UInt8] = [
+            0x08, 0x08,  // ir_version 8
+            0x3A, 0x0E,  // graph
+            0x2A, 0x0C,  // initializer
+            0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F,  // dims [2^63-1]
+            0x10, 0x02,  // data_type UINT8
+        ]
+        let summary = ModelSummary(try ModelFile.decode(bytes))
+        #expect(summary.parameterBytes == Int.max)
+        #expect(summary.text.contains("(9223372036.9 GB)"))
+        #expect(ModelSummary.size(Int.max) == "9223372036.9 GB")
+        #expect(ModelSummary.size(1_049) == "1.0 kB")
+        #expect(ModelSummary.size(1_050) == "1.1 kB")
+        #expect(ModelSummary.size(999_950) == "1000.0 kB")
+    }
+
+    /// Two such tensors: the totals stop at Int.max instead of wrapping to negative counts.
+    @Test func totalsPastInt64MaxStopThere() throws {
+        let tensor: [UInt8] = [
+            0x2A, 0x0C,  // initializer
+            0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F,  // dims [2^63-1]
+            0x10, 0x02,  // data_type UINT8
+        ]
+        let bytes: [UInt8] = [0x08, 0x08, 0x3A, 0x1C] + tensor + tensor
+        let summary = ModelSummary(try ModelFile.decode(bytes))
+        #expect(summary.parameters == Int.max && summary.parameterBytes == Int.max)
+        #expect(summary.text.contains("parameters  9,223,372,036,854,775,807 in 2 tensors"), "\(summary.text)")
+    }
 }

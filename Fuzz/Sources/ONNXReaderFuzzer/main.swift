@@ -13,8 +13,8 @@
 // `main`. The file is named main.swift only so that a tools-version-5.3 manifest treats the
 // target as an executable.
 
+import ONNX
 import GSCore
-import FuzzONNX
 
 #if canImport(Glibc)
     import Glibc
@@ -56,7 +56,8 @@ public func fuzzONNXReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     let second = again.serialized()
     if second != first {
-        let at = zip(first, second).firstIndex { $0 != $1 } ?? min(first.count, second.count)
+        let common = min(first.count, second.count)
+        let at = (0..<common).first { first[$0] != second[$0] } ?? common
         fatalError(
             "round trip is not stable: \(first.count) bytes, then \(second.count); first difference at byte \(at)")
     }
