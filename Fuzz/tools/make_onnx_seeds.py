@@ -15,6 +15,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from seedfiles import write_seeds
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "Fuzz" / "Corpus" / "onnx"
 MAX_SEED = 20_000  # bytes; run.sh passes -max_len=65536
@@ -353,14 +355,7 @@ seed(
             [tensor_value("y", TensorProto.UINT8, [2**62, 2])], initializer=huge)),
 )
 
-OUT.mkdir(parents=True, exist_ok=True)
-written = 0
-for name, data in sorted(seeds.items()):
-    path = OUT / name
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
-        written += 1
-print(f"{len(seeds)} seeds, {written} written to {OUT.relative_to(ROOT)}")
+write_seeds(seeds, OUT, ROOT)
 
 
 # --- The libFuzzer dictionary: protobuf keys of the ONNX schema's fields (tag bytes as the

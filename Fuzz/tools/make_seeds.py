@@ -8,6 +8,8 @@ Seeds are written only when missing or changed; reproducers of past findings
 import pathlib
 import re
 
+from seedfiles import write_seeds
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "Fuzz" / "Corpus" / "loader"
 MAX_LEN = 65536  # run.sh passes -max_len=65536; longer seeds would be truncated
@@ -185,14 +187,7 @@ spec:
   trust: [/dev/null, ../../../../etc/passwd, ""]
 """)
 
-OUT.mkdir(parents=True, exist_ok=True)
-written = 0
-for name, data in sorted(seeds.items()):
-    path = OUT / name
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
-        written += 1
-print(f"{len(seeds)} seeds, {written} written to {OUT.relative_to(ROOT)}")
+write_seeds(seeds, OUT, ROOT)
 
 
 # --- The libFuzzer dictionary: YAML syntax, the envelope, every schema key and word.
