@@ -14,3 +14,12 @@ def write_seeds(seeds: dict, out: pathlib.Path, root: pathlib.Path) -> None:
             path.write_bytes(data)
             written += 1
     print(f"{len(seeds)} seeds, {written} written to {out.relative_to(root)}")
+
+
+def write_dictionary(entries: list, path: pathlib.Path, header: str, root: pathlib.Path) -> None:
+    """Writes a libFuzzer dictionary (one rendered entry per line, under a `# header` line),
+    only when its text changed."""
+    text = f"# {header}\n" + "".join(entry + "\n" for entry in entries)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    print(f"{len(entries)} dictionary entries in {path.relative_to(root)}")

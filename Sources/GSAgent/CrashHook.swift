@@ -13,6 +13,10 @@ public enum CrashHook {
         "record",
     ]
 
+    /// The agent steps before `activate` (taking the lease, receiving blobs): an agent killed
+    /// there has changed nothing; one killed at any later step was activating.
+    public static let beforeActivation: Set<String> = ["lease", "receive"]
+
     /// Steps only a failed activation reaches: its way back to the previous release.
     public static let rollbackSteps = ["rollback"]
 

@@ -657,7 +657,7 @@ struct DeployRepo {
         let crashed = try repo.apply(env: ["GSCTL_CRASH_AT": step])
         #expect(crashed.status == (controller ? 137 : 3), "\(step): \(crashed.out)\(crashed.err)")
         if !controller {
-            let activating = !["lease", "receive"].contains(step)
+            let activating = !CrashHook.beforeActivation.contains(step)
             #expect(DeployRepo.results(crashed) == ["box1": activating ? "interrupted" : "unreachable"], "\(step)")
         }
         let after = repo.current(1)

@@ -54,7 +54,7 @@ struct ApplySSHRecoveryTests {
         if !controller {
             // The agent's end of the conversation vanished mid-request: the host is reported,
             // as interrupted once the activation had begun (its state is uncertain).
-            let activating = !["lease", "receive"].contains(step)
+            let activating = !CrashHook.beforeActivation.contains(step)
             #expect(
                 DeployRepo.results(crashed) == ["box1": activating ? "interrupted" : "unreachable"],
                 "\(step): \(crashed.out)")
