@@ -28,6 +28,7 @@ public enum BuildKey {
             "metric": .string(request.metric.rawValue),
             "tolerance": .double(request.tolerance),
             "scoreThreshold": .double(Double(request.scoreThreshold)),
+            "scoreMargin": .double(Double(request.scoreMargin)),
             "onMiss": .string(request.onMiss.rawValue),
             "passes": .strings(request.passes),
             "preprocess": .string(StepRequest.preprocessing(model).map { "\($0)" } ?? "none"),

@@ -24,6 +24,9 @@ public enum SingleModel {
         public var onMiss: AccuracyMissPolicy = .fail
         /// The score detection metrics count boxes from (a Model's `evaluation.scoreThreshold`).
         public var scoreThreshold: Float?
+        /// How far a score may move across the threshold before box-f1 counts it (a Model's
+        /// `evaluation.scoreMargin`).
+        public var scoreMargin: Float?
         /// Static (calibrated QDQ), dynamic or weight-only int8.
         public var quantization: QuantizationMode = .static
         /// Score on labels instead of `metric`'s agreement (where the data has labels).
@@ -51,6 +54,7 @@ public enum SingleModel {
             precision: options.precision, inputShapes: options.shapes, format: try format(options.device),
             method: options.method, metric: options.metric, tolerance: options.tolerance, onMiss: options.onMiss)
         if let threshold = options.scoreThreshold { request.scoreThreshold = threshold }
+        if let margin = options.scoreMargin { request.scoreMargin = margin }
         request.quantization = options.quantization
         let inputs = try datasetInputs(proto, shapes: options.shapes)
         var evaluated: (dataset: Dataset, keys: [String])?

@@ -19,6 +19,7 @@ public enum StepRequest {
             format: qdqFormat(device), method: method(model.calibration), metric: metric(model),
             tolerance: model.evaluation.tolerance, onMiss: model.onAccuracyMiss == .shipFloat ? .shipFloat : .fail)
         if let threshold = model.evaluation.scoreThreshold { request.scoreThreshold = Float(threshold) }
+        if let margin = model.evaluation.scoreMargin { request.scoreMargin = Float(margin) }
         request.quantization = QuantizationMode(rawValue: model.quantization.rawValue) ?? .static
         let inputs = model.inputs.map {
             DatasetInput(name: $0.name, shape: $0.shape, elementType: $0.dtype == .uint8 ? .uint8 : .float32)

@@ -80,6 +80,9 @@ enum ModelCommand {
                 "score-threshold", "S",
                 "optimize: detection metrics count boxes scoring S or more (default 0.3; a Model's evaluation.scoreThreshold)"
             ),
+            .value(
+                "score-margin", "M",
+                "optimize: box-f1 forgives a score moving less than M across the threshold (default 0.05; 0: strict)"),
             .value("method", "METHOD", "optimize: calibration", allowed: ["minmax", "percentile", "entropy"]),
             .value(
                 "quantization", "MODE",
@@ -213,6 +216,12 @@ enum ModelCommand {
                 throw UsageError(message: "`--score-threshold` must be a number from 0 to 1, not `\(text)`")
             }
             options.scoreThreshold = value
+        }
+        if let text = arguments.value("score-margin") {
+            guard let value = Float(text), value >= 0, value <= 1 else {
+                throw UsageError(message: "`--score-margin` must be a number from 0 to 1, not `\(text)`")
+            }
+            options.scoreMargin = value
         }
         if let mode = arguments.value("quantization").flatMap(QuantizationMode.init(rawValue:)) {
             options.quantization = mode

@@ -50,14 +50,15 @@ import Testing
         #expect(missing.err.contains("needs a value"))
     }
 
-    @Test func modelOptimizeRefusesAScoreThresholdOutsideZeroToOne() throws {
+    @Test(arguments: [("--score-threshold", "1.5"), ("--score-margin", "-0.1")])
+    func modelOptimizeRefusesAScoreOptionOutsideZeroToOne(option: String, value: String) throws {
         let out = CLI.temporaryDirectory() + "/cls.onnx"
         let run = try CLI.run([
             "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "fp16", "--out", out,
-            "--score-threshold", "1.5",
+            option, value,
         ])
         #expect(run.status == 64)
-        #expect(run.err.contains("`--score-threshold` must be a number from 0 to 1, not `1.5`"), "\(run.err)")
+        #expect(run.err.contains("`\(option)` must be a number from 0 to 1, not `\(value)`"), "\(run.err)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 

@@ -21,9 +21,11 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
     case outputError = "output-error"
 
     /// Scores `candidate` against `reference`, sample by sample; detection metrics count
-    /// boxes scoring at least `scoreThreshold`.
+    /// boxes scoring at least `scoreThreshold`, and box-f1 forgives a score that moves less
+    /// than `scoreMargin` across it (0: every crossing is a lost or new detection).
     public func score(
-        reference: [[String: Tensor]], candidate: [[String: Tensor]], scoreThreshold: Float = Detections.scoreThreshold
+        reference: [[String: Tensor]], candidate: [[String: Tensor]], scoreThreshold: Float = Detections.scoreThreshold,
+        scoreMargin: Float = Detections.margin
     ) -> Double {
         guard !reference.isEmpty, reference.count == candidate.count else { return 0 }
         switch self {
@@ -43,11 +45,12 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
         case .boxF1:
             // Recall: reference boxes above the threshold found among candidate boxes above
             // it minus a margin; precision the other way round. The margin keeps a score
-            // moving from 0.31 to 0.29 from counting as a lost detection (hysteresis).
+            // moving from 0.31 to 0.29 from counting as a lost detection (hysteresis); a
+            // margin of 0 is the strict F1 a service thresholding at exactly this score sees.
             var recall = (hit: 0, total: 0)
             var precision = (hit: 0, total: 0)
             for (r, c) in zip(reference, candidate) {
-                let low = scoreThreshold - Detections.margin
+                let low = scoreThreshold - scoreMargin
                 let referenceBoxes = Detections.fromSSD(r, threshold: scoreThreshold)
                 let candidateLoose = Detections.fromSSD(c, threshold: low)
                 recall.hit += Detections.matches(referenceBoxes, candidateLoose)
@@ -110,8 +113,8 @@ public enum Detections {
 
     public static let scoreThreshold: Float = 0.3
     /// Half-width of the band around the threshold where a score change is not a new or lost
-    /// detection.
-    static let margin: Float = 0.05
+    /// detection (box-f1's default; a Model's `evaluation.scoreMargin`).
+    public static let margin: Float = 0.05
 
     static func argmax(_ values: [Float]) -> Int {
         var best = 0

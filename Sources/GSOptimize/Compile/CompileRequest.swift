@@ -27,6 +27,9 @@ public struct CompileRequest: Sendable {
     public var tolerance: Double
     /// The detection score detection metrics count from.
     public var scoreThreshold: Float = Detections.scoreThreshold
+    /// How far a score may move across the threshold before box-f1 counts it as a lost or
+    /// new detection.
+    public var scoreMargin: Float = Detections.margin
     public var onMiss: AccuracyMissPolicy
     /// Samples INT8 ranges are measured on.
     public var calibration: [[String: Tensor]]

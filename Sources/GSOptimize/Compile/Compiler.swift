@@ -45,7 +45,8 @@ public enum Compiler {
                 return 1 + accuracy - base
             }
             return request.metric.score(
-                reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold)
+                reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
+                scoreMargin: request.scoreMargin)
         }
         var variant = optimized.model
         var shipped = request.precision

@@ -68,7 +68,8 @@ enum ObjectDecoder {
                 data: evaluation?.located("data"), samples: evaluation?.int("samples") ?? 500,
                 metric: evaluation?.word("metric") ?? defaultMetric(task),
                 labels: evaluation?.located("labels"), tolerance: evaluation?.double("tolerance") ?? 0.01,
-                scoreThreshold: evaluation?.double("scoreThreshold")),
+                scoreThreshold: evaluation?.double("scoreThreshold"),
+                scoreMargin: evaluation?.double("scoreMargin")),
             latencyBudgetMs: spec.double("latencyBudgetMs"),
             onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail, quantization: spec.word("quantization") ?? .static)
     }

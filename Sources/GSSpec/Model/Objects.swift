@@ -95,6 +95,9 @@ public struct Evaluation: Sendable, Hashable {
     public var tolerance: Double
     /// The detection score the service counts from (box-f1, count-agreement); nil: 0.3.
     public var scoreThreshold: Double? = nil
+    /// How far a score may move across the threshold before box-f1 counts a lost or new
+    /// detection; nil: 0.05.
+    public var scoreMargin: Double? = nil
 }
 
 /// `kind: Workflow`.

@@ -73,6 +73,9 @@ enum ModelSchema {
             Property(
                 "scoreThreshold", .number(minimum: 0, maximum: 1), default: "0.3",
                 "detection score the service counts from (box-f1, count-agreement)"),
+            Property(
+                "scoreMargin", .number(minimum: 0, maximum: 1), default: "0.05",
+                "box-f1 forgives a score moving less than this across scoreThreshold (0: strict F1 at the threshold)"),
         ])
 
     static let spec = ObjectSchema(
