@@ -29,6 +29,7 @@ public enum BuildKey {
             "tolerance": .double(request.tolerance),
             "scoreThreshold": .double(Double(request.scoreThreshold)),
             "scoreMargin": .double(Double(request.scoreMargin)),
+            "fp16Interface": .bool(request.fp16Interface),
             "onMiss": .string(request.onMiss.rawValue),
             "passes": .strings(request.passes),
             "preprocess": .string(StepRequest.preprocessing(model).map { "\($0)" } ?? "none"),

@@ -21,6 +21,7 @@ public enum StepRequest {
         if let threshold = model.evaluation.scoreThreshold { request.scoreThreshold = Float(threshold) }
         if let margin = model.evaluation.scoreMargin { request.scoreMargin = Float(margin) }
         request.quantization = QuantizationMode(rawValue: model.quantization.rawValue) ?? .static
+        request.fp16Interface = model.fp16Interface
         let inputs = model.inputs.map {
             DatasetInput(name: $0.name, shape: $0.shape, elementType: $0.dtype == .uint8 ? .uint8 : .float32)
         }

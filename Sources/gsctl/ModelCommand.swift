@@ -90,6 +90,7 @@ enum ModelCommand {
                 allowed: QuantizationMode.allCases.map(\.rawValue)),
             .value("device", "FILE[:NAME]", "optimize: a Device spec choosing the QDQ form (TensorRT, reduce_range)"),
             .flag("ship-float", "optimize: on an accuracy miss write the fp32 variant instead of failing"),
+            .flag("fp16-io", "optimize: the fp16 model takes and returns float16 (default: float32, Casts inside)"),
         ],
         run: run)
 
@@ -233,6 +234,12 @@ enum ModelCommand {
         }
         options.device = arguments.value("device")
         if arguments.flag("ship-float") { options.onMiss = .shipFloat }
+        if arguments.flag("fp16-io") {
+            guard precision == .fp16 else {
+                throw UsageError(message: "`--fp16-io` is for `--precision fp16`, not `\(precision.rawValue)`")
+            }
+            options.fp16Interface = true
+        }
         options.missReport = arguments.value("report")
         let variant = try SingleModel.optimize(options)
         // `do throws(...)`: a `catch let error as ONNXError` here crashed Swift 6.3.1.

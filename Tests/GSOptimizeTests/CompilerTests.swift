@@ -43,6 +43,25 @@ import Testing
         if precision == .int8 || precision == .int8Mixed { #expect(report.bytesAfter < report.bytesBefore * 6 / 10) }
     }
 
+    /// `fp16Interface`: the variant takes and returns float16, is scored on the float32
+    /// samples narrowed to float16 (what its callers feed), and its golden input is float16,
+    /// so a device's check feeds the type the model declares.
+    @Test func fp16InterfaceVariantIsScoredAndGoldenInFloat16() throws {
+        var (model, request) = try Self.clsRequest(.fp16)
+        request.fp16Interface = true
+        let variant = try Compiler.compile(model, request)
+        #expect(variant.model.graph.input.map { $0.tensorType?.elementType } == [.float16])
+        #expect(variant.model.graph.output.map { $0.tensorType?.elementType } == [.float16])
+        #expect(variant.report.met)
+        #expect((variant.report.score ?? 0) >= 0.95)
+        #expect(variant.goldenInput["x"]?.dataType == .float16)
+        #expect(variant.goldenOutputs.values.allSatisfy { $0.dataType == .float16 })
+        // The default keeps the original's float32 interface.
+        let plain = try Compiler.compile(model, try Self.clsRequest(.fp16).1)
+        #expect(plain.model.graph.input.map { $0.tensorType?.elementType } == [.float])
+        #expect(plain.goldenInput["x"]?.dataType == .float)
+    }
+
     @Test func missingCalibrationIsAClearError() throws {
         var (model, request) = try Self.clsRequest(.int8)
         request.calibration = []

@@ -62,6 +62,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test func modelOptimizeRefusesFloat16InterfaceForOtherPrecisions() throws {
+        let out = CLI.temporaryDirectory() + "/cls.onnx"
+        let run = try CLI.run([
+            "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "int8", "--out", out,
+            "--fp16-io",
+        ])
+        #expect(run.status == 64)
+        #expect(run.err.contains("`--fp16-io` is for `--precision fp16`, not `int8`"), "\(run.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     /// `model optimize --metric top1` scores on the text lines' labels, as `gsctl build` does
     /// for a Model with `metric: top1`; without labels it says what it needs.
     @Test func modelOptimizeScoresOnLabelsWhereTheDataHasThem() throws {

@@ -48,6 +48,10 @@ public struct CompileRequest: Sendable {
     /// How int8 and int8-mixed quantize: calibrated QDQ everywhere, or dynamic / weight-only
     /// INT8 of the MatMul and Gemm weights (MatMul-heavy models).
     public var quantization: QuantizationMode = .static
+    /// The fp16 variant takes and returns float16 where the original has float32 (its
+    /// callers then feed and read float16: half the bytes at the border, no Casts there).
+    /// Off, the interface keeps the original's types and Casts sit at the border.
+    public var fp16Interface = false
 
     public init(
         precision: TargetPrecision, inputShapes: [String: [Int]] = [:], format: QDQFormat = .cpu(reduceRange: false),

@@ -40,7 +40,7 @@ public enum Compiler {
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
-            let outputs = try Self.runAll(executor, request.evaluation)
+            let outputs = try Self.runAll(executor, request.evaluation.map { Self.fitted($0, to: candidate) })
             if let (labels, base) = labels, let accuracy = labels.accuracy(outputs, characters: characters) {
                 return 1 + accuracy - base
             }
@@ -59,7 +59,8 @@ public enum Compiler {
         case .fp32:
             break
         case .fp16:
-            let (converted, report) = try FP16Pass().apply(optimized.model, context)
+            let options = FP16Options(keepIOTypes: !request.fp16Interface)
+            let (converted, report) = try FP16Pass(options: options).apply(optimized.model, context)
             variant = converted
             passes.append(report)
         case .int8, .int8Mixed:
@@ -175,11 +176,22 @@ public enum Compiler {
         }
         // Golden input: the first evaluation sample (else calibration); outputs from the
         // shipped variant as the executor computes them.
-        let golden = request.evaluation.first ?? request.calibration.first ?? [:]
+        let golden = Self.fitted(request.evaluation.first ?? request.calibration.first ?? [:], to: variant)
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
         report.inputs = Self.inputShapes(variant)
         report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
+    }
+
+    /// `sample` with each float32 tensor that `model` declares as a float16 input narrowed to
+    /// float16 (an fp16 variant with a float16 interface): what its callers will feed it.
+    static func fitted(_ sample: [String: Tensor], to model: ModelProto) -> [String: Tensor] {
+        var fitted = sample
+        for input in model.graph.input where input.tensorType?.elementType == .float16 {
+            guard let tensor = sample[input.name], case .float(let values) = tensor.storage else { continue }
+            fitted[input.name] = Tensor(shape: tensor.shape, storage: .float16(values.map { Float16($0) }))
+        }
+        return fitted
     }
 
     /// The graph inputs (initializers apart) and their shapes, as the report records them.

@@ -71,7 +71,8 @@ enum ObjectDecoder {
                 scoreThreshold: evaluation?.double("scoreThreshold"),
                 scoreMargin: evaluation?.double("scoreMargin")),
             latencyBudgetMs: spec.double("latencyBudgetMs"),
-            onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail, quantization: spec.word("quantization") ?? .static)
+            onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail, quantization: spec.word("quantization") ?? .static,
+            fp16Interface: spec.bool("fp16Interface") ?? false)
     }
 
     /// Metrics that need no labels, chosen by what the model does.

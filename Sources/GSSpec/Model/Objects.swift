@@ -49,6 +49,9 @@ public struct Model: Sendable, Hashable {
     public var latencyBudgetMs: Double?
     public var onAccuracyMiss: AccuracyMissAction
     public var quantization: Quantization = .static
+    /// The fp16 variant takes and returns float16 where the original has float32, instead
+    /// of keeping the original's interface with Casts at the border.
+    public var fp16Interface = false
 
     public var name: String { meta.name.value }
 

@@ -97,5 +97,9 @@ enum ModelSchema {
                 "quantization", .oneOf(Quantization.words), default: "static",
                 "how int8 is made: static (calibrated Q/DQ on every supported op), dynamic (MatMul and Gemm weights int8, activations quantized at run time: MatMul-heavy models, no calibration), weight-only (those weights stored int8, float compute)"
             ),
+            Property(
+                "fp16Interface", .boolean, default: "false",
+                "the fp16 variant takes and returns float16 where the original has float32 (its callers feed float16); false: the original's types, Casts at the border"
+            ),
         ])
 }

@@ -21,6 +21,12 @@ def session(path, threads=0):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
+def feed(sess, array):
+    """`array` in the element type the model's input declares: float16 for an fp16 variant
+    compiled with a float16 interface (the Model's fp16Interface), else float32."""
+    return array.astype(np.float16 if sess.get_inputs()[0].type == "tensor(float16)" else np.float32, copy=False)
+
+
 def static_hw(sess, height, width):
     shape = sess.get_inputs()[0].shape
     h = shape[2] if isinstance(shape[2], int) else height
@@ -61,7 +67,7 @@ class TextDetector:
         resized = cv2.resize(image, (new_w, new_h))
         canvas = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
         canvas[:new_h, :new_w] = resized
-        prob = self.session.run(None, {self.name: normalize(canvas)[None]})[0][0, 0][:new_h, :new_w]
+        prob = self.session.run(None, {self.name: feed(self.session, normalize(canvas)[None])})[0][0, 0][:new_h, :new_w]
         contours, _ = cv2.findContours((prob > threshold).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         boxes = []
         sx, sy = width / new_w, height / new_h
@@ -133,7 +139,8 @@ class DirectionClassifier:
             return []
         results = []
         for image in crops:  # batch of one: compiled variants have a static batch of 1
-            probs = self.session.run(None, {self.name: fit(image, self.height, self.width)[None]})[0][0]
+            tensor = feed(self.session, fit(image, self.height, self.width)[None])
+            probs = self.session.run(None, {self.name: tensor})[0][0]
             label = int(np.argmax(probs))
             results.append((label == 1 and float(probs[1]) >= threshold, round(float(probs[label]), 4)))
         return results
@@ -154,7 +161,7 @@ class TextRecognizer:
         width = self.width
         if not self.fixed:  # a dynamic width: long lines keep their aspect instead of being squeezed
             width = max(width, int(math.ceil(self.height * image.shape[1] / image.shape[0])))
-        probs = self.session.run(None, {self.name: fit(image, self.height, width)[None]})[0][0]
+        probs = self.session.run(None, {self.name: feed(self.session, fit(image, self.height, width)[None])})[0][0]
         best = probs.argmax(axis=1)
         text, scores, last = [], [], 0
         for step, index in enumerate(best):
