@@ -2,7 +2,8 @@ import GSBundle
 import GSCore
 
 /// The build report, in the shape of the talk's tables: per model x device x precision the
-/// accuracy against the original, size, nodes before and after, and compile time.
+/// accuracy against the original, size, nodes before and after, compile time, and for int8
+/// variants the share of the multiply-adds that run in int8.
 struct BuildReport {
     var steps: [StepOutcome]
     var bundles: [PackedBundle]
@@ -39,8 +40,8 @@ struct BuildReport {
     var markdown: String {
         var out = "# gsctl build report\n\n"
         out +=
-            "| model | device | precision | ships | accuracy (metric) | tolerance | MB before | MB after | nodes before | nodes after | compile s |\n"
-        out += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+            "| model | device | precision | ships | accuracy (metric) | tolerance | MB before | MB after | nodes before | nodes after | int8 FLOPs | compile s |\n"
+        out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for outcome in steps {
             let report = outcome.report
             func number(_ key: String) -> Double? {
@@ -64,10 +65,11 @@ struct BuildReport {
             let before = number("bytesBefore").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
             let after = number("bytesAfter").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
             let seconds = outcome.cached ? "cached" : DecimalText.fixed(outcome.seconds, digits: 1)
+            let integer = number("int8Share").map { DecimalText.fixed($0 * 100, digits: 1) + "%" } ?? "-"
             out +=
                 "| \(outcome.step.model) | \(outcome.step.device) | \(outcome.step.precision.rawValue) | "
                 + "\(report.member("shipped")?.stringValue ?? "") | \(score) (\(metric)) | \(tolerance) | \(before) | \(after) | "
-                + "\(number("nodesBefore").map { String(Int($0)) } ?? "") | \(number("nodesAfter").map { String(Int($0)) } ?? "") | \(seconds) |\n"
+                + "\(number("nodesBefore").map { String(Int($0)) } ?? "") | \(number("nodesAfter").map { String(Int($0)) } ?? "") | \(integer) | \(seconds) |\n"
         }
         out += "\n| bundle | archive | MB | signed |\n|---|---|---|---|\n"
         for bundle in bundles {

@@ -12,6 +12,12 @@ public struct FLOPCount: Sendable, Hashable {
     public var total: Double
     /// FLOPs per op type.
     public var byOp: [String: Double]
+    /// FLOPs a runtime can do in 8-bit integers: the integer ops (MatMulInteger,
+    /// ConvInteger) and Conv, ConvTranspose, Gemm and MatMul reading both their data and
+    /// their weights through DequantizeLinear (runtimes fuse DQ -> op -> Q into one integer
+    /// kernel). The rest of `total` computes in float: a quantized model whose share is low
+    /// converts between int8 and float at every border and may be no faster than fp32.
+    public var integer: Double = 0
     /// The input shapes the count is for.
     public var inputShapes: [String: [Int]]
 
@@ -50,12 +56,19 @@ public struct FLOPCount: Sendable, Hashable {
         _ = try ONNXImport.executor(for: model).run(
             feeds, fetch: [], observe: { name, tensor in known[name] = tensor.shape })
         var byOp: [String: Double] = [:]
+        var integer = 0.0
+        let dequantized = Set(model.graph.node.filter { $0.opType == "DequantizeLinear" }.flatMap(\.output))
         for node in model.graph.node {
             guard let flops = Self.flops(node, known), flops > 0 else { continue }
             byOp[node.opType, default: 0] += flops
+            if Self.integerOps.contains(node.opType)
+                || (node.input.count >= 2 && dequantized.contains(node.input[0]) && dequantized.contains(node.input[1]))
+            {
+                integer += flops
+            }
         }
         return FLOPCount(
-            total: byOp.values.reduce(0, +), byOp: byOp,
+            total: byOp.values.reduce(0, +), byOp: byOp, integer: integer,
             inputShapes: feeds.mapValues(\.shape))
     }
 
@@ -91,6 +104,12 @@ public struct FLOPCount: Sendable, Hashable {
         return parts.joined(separator: "x")
     }
 
+    /// Ops that compute in integers whatever reads them.
+    static let integerOps: Set<String> = ["ConvInteger", "MatMulInteger"]
+
+    /// The fraction of `total` in `integer` (0 for a model with no counted ops).
+    public var integerShare: Double { total > 0 ? integer / total : 0 }
+
     /// One node's FLOPs from the shapes around it; nil for ops not counted or shapes
     /// not seen.
     static func flops(_ node: NodeProto, _ shapes: [String: [Int]]) -> Double? {
@@ -100,7 +119,7 @@ public struct FLOPCount: Sendable, Hashable {
         guard let output = node.output.first.flatMap({ shapes[$0] }) else { return nil }
         let outputs = Double(Tensor.count(of: output))
         switch node.opType {
-        case "Conv":
+        case "Conv", "ConvInteger":
             // Each output value: Cin/group x kernel multiply-adds.
             guard let weight = shape(1), weight.count >= 2 else { return nil }
             return 2 * outputs * Double(weight.dropFirst().reduce(1, *))
@@ -112,7 +131,7 @@ public struct FLOPCount: Sendable, Hashable {
             guard let a = shape(0), a.count == 2 else { return nil }
             let transA = (node.attribute("transA")?.i ?? 0) != 0
             return 2 * outputs * Double(transA ? a[0] : a[1])
-        case "MatMul":
+        case "MatMul", "MatMulInteger":
             guard let a = shape(0), let inner = a.last else { return nil }
             return 2 * outputs * Double(inner)
         default:

@@ -132,6 +132,7 @@ enum ModelCommand {
                     fields["flops"] = [
                         "total": .double(count.total),
                         "byOp": .object(count.byOp.mapValues { .double($0) }),
+                        "integer": .double(count.integer),
                         "inputShapes": .object(count.inputShapes.mapValues { .array($0.map { .int($0) }) }),
                     ]
                 case .failure(let error):
@@ -151,6 +152,11 @@ enum ModelCommand {
                     "flops \(Self.giga(count.total)) at \(at)"
                     + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
                 text += "\n"
+                if count.integer > 0 {
+                    let rest = count.integer < count.total ? "; the rest in float" : ""
+                    text +=
+                        "int8 \(Self.giga(count.integer)) (\(DecimalText.fixed(count.integerShare * 100, digits: 1))% of the FLOPs\(rest))\n"
+                }
             case .failure(let error):
                 text += "flops not computed: \(Self.message(error))\n"
             }

@@ -29,7 +29,7 @@ import Testing
         let variant = try Compiler.compile(model, request)
         let report = variant.report
         print(
-            "cls \(precision.rawValue): nodes \(report.nodesBefore) -> \(report.nodesAfter), bytes \(report.bytesBefore) -> \(report.bytesAfter), score \(report.score ?? -1), \(String(format: "%.2f", report.seconds)) s, notes \(report.notes)"
+            "cls \(precision.rawValue): nodes \(report.nodesBefore) -> \(report.nodesAfter), bytes \(report.bytesBefore) -> \(report.bytesAfter), score \(report.score ?? -1), int8 share \(report.integerShare ?? -1), \(String(format: "%.2f", report.seconds)) s, notes \(report.notes)"
         )
         #expect(report.shipped == precision)
         #expect(report.met)
@@ -39,6 +39,12 @@ import Testing
         // model's height and width were symbolic.
         #expect(report.inputs == ["x": "[1, 3, 48, 192]"])
         if precision == .fp16 { #expect(report.bytesAfter < report.bytesBefore * 6 / 10) }
+        // Every Conv and the classifier's Gemm read int8: nearly all the work is integer.
+        if precision == .int8 || precision == .int8Mixed {
+            #expect((report.integerShare ?? 0) > 0.95, "\(String(describing: report.integerShare))")
+        } else {
+            #expect(report.integerShare == nil)
+        }
         // A small model carries scales and zero points per tensor: int8 roughly halves it.
         if precision == .int8 || precision == .int8Mixed { #expect(report.bytesAfter < report.bytesBefore * 6 / 10) }
     }
@@ -60,6 +66,19 @@ import Testing
         let plain = try Compiler.compile(model, try Self.clsRequest(.fp16).1)
         #expect(plain.model.graph.input.map { $0.tensorType?.elementType } == [.float])
         #expect(plain.goldenInput["x"]?.dataType == .float)
+    }
+
+    /// An int8-mixed variant that had to keep its work in float says so: the share of
+    /// multiply-adds left in int8 is in the report, with what it means for speed.
+    @Test func int8MixedKeepingMostWorkInFloatSaysSo() throws {
+        var (model, request) = try Self.clsRequest(.int8Mixed)
+        request.metric = .outputError
+        request.tolerance = 0.02
+        let variant = try Compiler.compile(model, request)
+        let share = try #require(variant.report.integerShare)
+        // Output error within 2% needs every convolution in float on this classifier.
+        #expect(share == 0)
+        #expect(variant.report.notes.contains { $0.hasPrefix("no multiply-add runs in int8") })
     }
 
     @Test func missingCalibrationIsAClearError() throws {

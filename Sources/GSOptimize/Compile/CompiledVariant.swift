@@ -37,6 +37,11 @@ public struct VariantReport: Sendable {
     /// The shipped model's graph inputs and their shapes (`[1, 3, 48, 192]`): what a device
     /// feeds it, and what `gsctl diff` compares between releases.
     public var inputs: [String: String] = [:]
+    /// For a shipped int8 or int8-mixed variant: the fraction of its multiply-adds a runtime
+    /// can do in 8-bit integers (`FLOPCount.integer`). int8-mixed keeping much in float can
+    /// end up slower than fp32 (layout and type conversions at every border), which only a
+    /// measurement on the device shows; a low share says to expect it.
+    public var integerShare: Double?
 
     /// Set when the evaluation data is labelled: `score` is then 1 + (this variant's accuracy
     /// on the labels - the original model's).
@@ -83,6 +88,7 @@ public struct VariantReport: Sendable {
             "seconds": .double((seconds * 100).rounded() / 100),
             "notes": .strings(notes),
             "inputs": .object(inputs.mapValues { .string($0) }),
+            "int8Share": integerShare.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
         ]
         if case .object(var members) = json, let labelled, let accuracy = labelledAccuracy {
             members["labels"] = [

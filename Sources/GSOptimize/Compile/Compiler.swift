@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 8
+    public static let revision = 9
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -179,6 +179,20 @@ public enum Compiler {
         let golden = Self.fitted(request.evaluation.first ?? request.calibration.first ?? [:], to: variant)
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
         report.inputs = Self.inputShapes(variant)
+        if report.shipped == .int8 || report.shipped == .int8Mixed,
+            let count = try? FLOPCount.measure(variant, shapes: request.inputShapes), count.total > 0
+        {
+            report.integerShare = count.integerShare
+            if count.integer == 0 {
+                report.notes.append(
+                    "no multiply-add runs in int8 (every quantized convolution and product was kept in float): this variant computes as the fp32 one does, at its speed"
+                )
+            } else if count.integerShare < 0.5 {
+                report.notes.append(
+                    "only \(DecimalText.fixed(count.integerShare * 100, digits: 1))% of the multiply-adds run in int8 (the rest in float): runtimes convert at every int8/float border, so this variant may be no faster than fp32; measure it on the device (precision: auto, gsctl device bench)"
+                )
+            }
+        }
         report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
     }
