@@ -9,9 +9,13 @@ import ONNX
 /// written to a temporary directory and renamed, so an entry is complete or absent.
 public struct BuildCache: Sendable {
     public let root: String
+    /// Compiled models larger than this are stored with their weights in `model.onnx.data`
+    /// (protobuf cannot hold a message over 2 GiB).
+    public var inlineModelLimit: Int
 
-    public init(root: String) throws(GSError) {
+    public init(root: String, inlineModelLimit: Int = ModelFile.maxFileSize) throws(GSError) {
         self.root = root
+        self.inlineModelLimit = inlineModelLimit
         try FileSystem.makeDirectories(root)
     }
 
@@ -19,6 +23,8 @@ public struct BuildCache: Sendable {
     public struct Entry: Sendable {
         public var directory: String
         public var model: String { directory + "/model.onnx" }
+        /// The weights of a model too large for one file (absent otherwise).
+        public var modelData: String { directory + "/model.onnx.data" }
         public var report: String { directory + "/report.json" }
         public var goldenInput: String { directory + "/golden-input.npz" }
         public var goldenOutput: String { directory + "/golden-output.npz" }
@@ -39,7 +45,7 @@ public struct BuildCache: Sendable {
         try FileSystem.makeDirectories(temporary)
         let staging = Entry(directory: temporary)
         do throws(ONNXError) {
-            try ModelFile.save(variant.model, to: staging.model)
+            try ModelFile.saveSplittingIfLarge(variant.model, to: staging.model, limit: inlineModelLimit)
         } catch {
             throw GSError("cannot write the compiled model: \(error)")
         }

@@ -22,11 +22,7 @@ struct BundleContents {
                 guard let outcome = steps[id] else { throw GSError("bundle \(bundle.id): step \(id) was not built") }
                 let precision = outcome.step.precision.rawValue
                 let base = "models/\(model.model)/\(precision)"
-                contents.files += [
-                    BundleInput(path: "\(base)/model.onnx", file: outcome.entry.model),
-                    BundleInput(path: "\(base)/golden-input.npz", file: outcome.entry.goldenInput),
-                    BundleInput(path: "\(base)/golden-output.npz", file: outcome.entry.goldenOutput),
-                ]
+                contents.files += variantFiles(base: base, entry: outcome.entry)
                 contents.buildKeys["\(model.model)-\(precision)"] = outcome.key
                 variants[precision] = [
                     "model": .string("\(base)/model.onnx"),
@@ -54,6 +50,19 @@ struct BundleContents {
             }
         }
         return contents
+    }
+
+    /// One variant's files: the model (with its weights file when it was too large for one),
+    /// the golden input and the outputs the compiler measured for it.
+    static func variantFiles(base: String, entry: BuildCache.Entry) -> [BundleInput] {
+        var files = [BundleInput(path: "\(base)/model.onnx", file: entry.model)]
+        if FileSystem.kind(of: entry.modelData) == .file {
+            files.append(BundleInput(path: "\(base)/model.onnx.data", file: entry.modelData))
+        }
+        return files + [
+            BundleInput(path: "\(base)/golden-input.npz", file: entry.goldenInput),
+            BundleInput(path: "\(base)/golden-output.npz", file: entry.goldenOutput),
+        ]
     }
 
     /// A file, or every file under a folder (dot files skipped), as (path in bundle, source).

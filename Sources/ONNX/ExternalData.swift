@@ -135,6 +135,19 @@ public enum ExternalData {
 
     /// Moves the raw data of tensors at or over the threshold into `options.location` under
     /// `directory` (written atomically) and points the tensors at it.
+    /// A tensor's typed values as raw little-endian bytes, for the element types whose typed
+    /// field holds one value per element (float, double, int64, int32); nil otherwise.
+    static func rawBytes(ofTyped tensor: TensorProto) -> [UInt8]? {
+        func bytes<T>(_ values: [T]?) -> [UInt8]? { values.map { $0.withUnsafeBytes { [UInt8]($0) } } }
+        switch tensor.dataType {
+        case .float: return bytes(try? tensor.floats())
+        case .double: return bytes(try? tensor.doubles())
+        case .int64: return bytes(try? tensor.int64s())
+        case .int32: return bytes(try? tensor.int32s())
+        default: return nil
+        }
+    }
+
     public static func write(_ model: inout ModelProto, directory: String, options: ExternalDataOptions)
         throws(ONNXError)
     {
@@ -148,6 +161,17 @@ public enum ExternalData {
         var offset = 0
         do {
             try model.forEachTensor { tensor in
+                // Weights in typed fields (float_data, int64_data: `onnx.helper.make_tensor`'s
+                // default, and Constant nodes turned initializers) move as their raw bytes.
+                if tensor.rawData == nil, !tensor.isExternal, let raw = Self.rawBytes(ofTyped: tensor),
+                    raw.count >= options.threshold
+                {
+                    tensor.rawData = raw
+                    tensor.floatData = []
+                    tensor.doubleData = []
+                    tensor.int64Data = []
+                    tensor.int32Data = []
+                }
                 guard let raw = tensor.rawData, raw.count >= options.threshold, !tensor.isExternal else { return }
                 let padding = (options.alignment - offset % options.alignment) % options.alignment
                 if padding > 0 {

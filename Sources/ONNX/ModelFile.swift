@@ -59,4 +59,26 @@ public enum ModelFile {
         }
         do { try FileSystem.writeAtomically(bytes, to: path) } catch { throw ONNXError(.io, error.message, file: path) }
     }
+
+    /// Writes `model` to `path` as one file when it fits in `limit` bytes (protobuf's 2 GiB),
+    /// else with every tensor of 1 KiB or more in `<file name>.data` beside it, page-aligned,
+    /// as `onnx.save_model(..., save_as_external_data=True)` would: a compiled model over 2 GiB
+    /// is written, not refused after its compile. Returns the data file's name when one was
+    /// written; a stale one from an earlier, larger save is removed.
+    @discardableResult
+    public static func saveSplittingIfLarge(_ model: ModelProto, to path: String, limit: Int = maxFileSize)
+        throws(ONNXError) -> String?
+    {
+        let location = FileSystem.basename(path) + ".data"
+        let bytes = model.serialized()
+        if bytes.count <= limit {
+            do { try FileSystem.writeAtomically(bytes, to: path) } catch {
+                throw ONNXError(.io, error.message, file: path)
+            }
+            FileSystem.removeTree(FileSystem.join(FileSystem.directory(of: path), location))
+            return nil
+        }
+        try save(model, to: path, externalData: ExternalDataOptions(location: location, alignment: 4096))
+        return location
+    }
 }

@@ -249,8 +249,9 @@ enum ModelCommand {
         options.missReport = arguments.value("report")
         let variant = try SingleModel.optimize(options)
         // `do throws(...)`: a `catch let error as ONNXError` here crashed Swift 6.3.1.
+        let dataFile: String?
         do throws(ONNXError) {
-            try ModelFile.save(variant.model, to: out)
+            dataFile = try ModelFile.saveSplittingIfLarge(variant.model, to: out)
         } catch {
             throw error.gsError
         }
@@ -268,6 +269,10 @@ enum ModelCommand {
             text += ", \(report.metric.rawValue) \(DecimalText.fixed(score * 100, digits: 2))%"
         }
         text += ", \(DecimalText.fixed(report.seconds, digits: 1)) s\n"
+        if let dataFile {
+            text +=
+                "note: over protobuf's 2 GiB: the weights are in \(dataFile) beside the model (keep the two together)\n"
+        }
         for note in report.notes { text += "note: \(note)\n" }
         Terminal.write(text)
         return .success

@@ -73,6 +73,43 @@ struct ExternalDataTests {
         #expect(try ModelFile.load(path) == original)
     }
 
+    /// A model over the limit (2 GiB in use; 512 bytes here) is written with its large
+    /// tensors beside it instead of refused, and one that fits again is written whole, the
+    /// stale weights file removed.
+    @Test func aModelOverTheLimitIsSplitAndOneUnderItIsWrittenWhole() throws {
+        let directory = TestFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/variant.onnx"
+        let original = Self.model()
+        #expect(try ModelFile.saveSplittingIfLarge(original, to: path, limit: 512) == "variant.onnx.data")
+        #expect(FileManager.default.fileExists(atPath: directory + "/variant.onnx.data"))
+        #expect(try ModelFile.load(path, loadExternalData: false).graph.initializer[0].isExternal)
+        #expect(try ModelFile.load(path) == original)
+
+        #expect(try ModelFile.saveSplittingIfLarge(original, to: path) == nil)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/variant.onnx.data"))
+        #expect(try ModelFile.load(path, loadExternalData: false) == original)
+    }
+
+    /// Weights in a typed field (float_data, as Constant nodes and `onnx.helper` write them)
+    /// move too, as raw bytes, and read back as the same values.
+    @Test func typedWeightsMoveAsRawBytes() throws {
+        let directory = TestFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var model = Self.model()
+        let values = (0..<512).map { Float($0) * 0.5 }
+        model.graph.initializer.append(TensorProto(name: "typed", shape: [512], typedValues: values))
+        let path = directory + "/model.onnx"
+        try ModelFile.save(model, to: path, externalData: ExternalDataOptions(location: "w.bin"))
+        let stored = try ModelFile.load(path, loadExternalData: false)
+        let typed = try #require(stored.graph.initializer.first { $0.name == "typed" })
+        #expect(typed.isExternal && typed.floatData.isEmpty)
+        #expect(
+            try ExternalDataReference(typed) == ExternalDataReference(location: "w.bin", offset: 1024, length: 2048))
+        let loaded = try ModelFile.load(path)
+        #expect(try loaded.graph.initializer.first { $0.name == "typed" }?.floats() == values)
+    }
+
     @Test func locationsMustStayInsideTheModelsFolder() throws {
         let root = TestFiles.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
