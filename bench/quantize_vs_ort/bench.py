@@ -322,7 +322,7 @@ def run_gsctl(gsctl: str, model: str, out: str, precision: str, cfg: dict, pool:
         with open(report, encoding="utf-8") as f:
             rep = json.load(f)
         info["report"] = {k: rep.get(k) for k in ("requested", "shipped", "score", "seconds", "calibrationSamples",
-                                                  "evaluationSamples", "keptInFloat", "notes", "nodesBefore",
+                                                  "evaluationSamples", "keptInFloat", "int8Share", "notes", "nodesBefore",
                                                   "nodesAfter", "bytesBefore", "bytesAfter", "damaged")}
     return info
 
@@ -556,7 +556,12 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
         status = "ok" if info["exit"] == 0 else f"FAILED: {(info.get('stderr') or '')[-600:]}"
         print(f"compile {v:22} {info['seconds']:7.1f} s  {status}{' (reused)' if info.get('reused') else ''}",
               flush=True)
-        for note in info.get("report", {}).get("notes") or []:
+        rep = info.get("report") or {}
+        if rep.get("int8Share") is not None:
+            print(f"    gsctl: {len(rep.get('keptInFloat') or [])} tensor(s) kept in float, "
+                  f"{rep['int8Share'] * 100:.1f}% of the multiply-adds in int8, score {rep.get('score')} on "
+                  f"{rep.get('evaluationSamples')} held-out samples")
+        for note in rep.get("notes") or []:
             print(f"    gsctl note: {note}")
         for note in info.get("notes") or []:
             print(f"    note: {note}")
