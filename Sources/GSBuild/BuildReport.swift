@@ -2,8 +2,9 @@ import GSBundle
 import GSCore
 
 /// The build report, in the shape of the talk's tables: per model x device x precision the
-/// accuracy against the original, size, nodes before and after, compile time, and for int8
-/// variants the share of the multiply-adds that run in int8.
+/// accuracy against the original (with the 95% interval its samples allow), size, nodes
+/// before and after, compile time, and for int8 variants the share of the multiply-adds
+/// that run in int8.
 struct BuildReport {
     var steps: [StepOutcome]
     var bundles: [PackedBundle]
@@ -52,6 +53,12 @@ struct BuildReport {
                 }
             }
             var score = number("score").map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "n/a"
+            // The 95% interval the evaluation samples allow: how much the check can tell.
+            if case .array(let bounds)? = report.member("scoreInterval"), bounds.count == 2,
+                let low = bounds[0].doubleValue, let high = bounds[1].doubleValue
+            {
+                score += " [\(DecimalText.fixed(low * 100, digits: 1))-\(DecimalText.fixed(high * 100, digits: 1))]"
+            }
             var metric = report.member("metric")?.stringValue ?? ""
             // Labelled data: the variant's accuracy on the labels, beside the original model's.
             if let labels = report.member("labels"), let accuracy = labels["accuracy"]?.doubleValue,

@@ -104,6 +104,9 @@ enum BuildFixture {
         #expect(verified.manifest.id == bundle.manifest.id)
         // The report says what was built, in the talk's table shape.
         #expect(result.reportMarkdown.contains("| direction | gateway | int8-mixed | int8-mixed |"))
+        // Accuracy with the interval 24 samples allow, and the int8 share of the work.
+        let row = try #require(result.reportMarkdown.split(separator: "\n").first { $0.hasPrefix("| direction |") })
+        #expect(row.contains("% [") && row.contains("100.0%"), "\(row)")
         #expect(FileManager.default.fileExists(atPath: directory + "/Bundles/build-report.json"))
     }
 

@@ -58,4 +58,27 @@ import Testing
         #expect(AccuracyMetric.boxF1.score(reference: reference, candidate: moved) == 0)
         #expect(AccuracyMetric.countAgreement.score(reference: reference, candidate: moved) == 1)
     }
+
+    /// The bootstrap interval brackets the score, is the same on every run (reports are
+    /// reproducible), narrows with more samples, and is a point when every sample agrees.
+    @Test func scoreIntervalBracketsTheScoreAndNarrowsWithMoreSamples() throws {
+        func frames(_ n: Int, disagreeing: Int) -> ([[String: Tensor]], [[String: Tensor]]) {
+            let reference = (0..<n).map { _ in Self.frame([(Self.person, 0.9)]) }
+            let candidate = (0..<n).map { i in Self.frame(i < disagreeing ? [] : [(Self.person, Float(0.9))]) }
+            return (reference, candidate)
+        }
+        let (r20, c20) = frames(20, disagreeing: 2)
+        let score = AccuracyMetric.countAgreement.score(reference: r20, candidate: c20)
+        #expect(score == 0.9)
+        let small = try #require(ScoreInterval.of(.countAgreement, reference: r20, candidate: c20))
+        #expect(small.low < score && score < small.high && small.high <= 1)
+        #expect(ScoreInterval.of(.countAgreement, reference: r20, candidate: c20) == small)
+        let (r200, c200) = frames(200, disagreeing: 20)
+        let large = try #require(ScoreInterval.of(.countAgreement, reference: r200, candidate: c200))
+        #expect(large.low < 0.9 && 0.9 < large.high)
+        #expect(large.high - large.low < (small.high - small.low) / 2)
+        let (same, _) = frames(20, disagreeing: 0)
+        #expect(ScoreInterval.of(.boxF1, reference: same, candidate: same) == ScoreInterval(low: 1, high: 1))
+        #expect(ScoreInterval.of(.boxF1, reference: [same[0]], candidate: [same[0]]) == nil)
+    }
 }

@@ -35,6 +35,9 @@ import Testing
         #expect(report.met)
         #expect(report.nodesAfter < report.nodesBefore)
         #expect(!variant.goldenOutputs.isEmpty)
+        let interval = try #require(report.scoreInterval)
+        let score = try #require(report.score)
+        #expect(interval.low <= score && score <= interval.high)
         // The fixed input shape is what the report (and `gsctl diff`) records; the original
         // model's height and width were symbolic.
         #expect(report.inputs == ["x": "[1, 3, 48, 192]"])

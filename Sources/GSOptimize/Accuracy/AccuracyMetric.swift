@@ -28,78 +28,87 @@ public enum AccuracyMetric: String, Sendable, Hashable, CaseIterable {
         scoreMargin: Float = Detections.margin
     ) -> Double {
         guard !reference.isEmpty, reference.count == candidate.count else { return 0 }
-        switch self {
-        case .countAgreement:
-            let agree = zip(reference, candidate).filter { r, c in
-                Detections.fromSSD(r, threshold: scoreThreshold).count
+        return value(
+            of: rowsPerSample(
+                reference: reference, candidate: candidate, scoreThreshold: scoreThreshold, scoreMargin: scoreMargin))
+    }
+
+    /// One row of numbers per sample whose column sums (the largest value, for
+    /// output-error) give the score: a resampled set of rows scores a resampled evaluation
+    /// without decoding the outputs again (`ScoreInterval`).
+    func rowsPerSample(
+        reference: [[String: Tensor]], candidate: [[String: Tensor]], scoreThreshold: Float, scoreMargin: Float
+    ) -> [[Double]] {
+        zip(reference, candidate).map { r, c in
+            switch self {
+            case .countAgreement:
+                let same =
+                    Detections.fromSSD(r, threshold: scoreThreshold).count
                     == Detections.fromSSD(c, threshold: scoreThreshold).count
-            }
-            return Double(agree.count) / Double(reference.count)
-        case .top1Agreement:
-            var agree = 0
-            for (r, c) in zip(reference, candidate) {
-                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
-                if Detections.argmax(a.floatValues) == Detections.argmax(b.floatValues) { agree += 1 }
-            }
-            return Double(agree) / Double(reference.count)
-        case .boxF1:
-            // Recall: reference boxes above the threshold found among candidate boxes above
-            // it minus a margin; precision the other way round. The margin keeps a score
-            // moving from 0.31 to 0.29 from counting as a lost detection (hysteresis); a
-            // margin of 0 is the strict F1 a service thresholding at exactly this score sees.
-            var recall = (hit: 0, total: 0)
-            var precision = (hit: 0, total: 0)
-            for (r, c) in zip(reference, candidate) {
+                return [same ? 1 : 0]
+            case .top1Agreement:
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { return [0] }
+                return [Detections.argmax(a.floatValues) == Detections.argmax(b.floatValues) ? 1 : 0]
+            case .boxF1:
+                // Recall: reference boxes above the threshold found among candidate boxes above
+                // it minus a margin; precision the other way round. The margin keeps a score
+                // moving from 0.31 to 0.29 from counting as a lost detection (hysteresis); a
+                // margin of 0 is the strict F1 a service thresholding at exactly this score sees.
                 let low = scoreThreshold - scoreMargin
                 let referenceBoxes = Detections.fromSSD(r, threshold: scoreThreshold)
-                let candidateLoose = Detections.fromSSD(c, threshold: low)
-                recall.hit += Detections.matches(referenceBoxes, candidateLoose)
-                recall.total += referenceBoxes.count
                 let candidateBoxes = Detections.fromSSD(c, threshold: scoreThreshold)
-                let referenceLoose = Detections.fromSSD(r, threshold: low)
-                precision.hit += Detections.matches(candidateBoxes, referenceLoose)
-                precision.total += candidateBoxes.count
-            }
-            let r = recall.total == 0 ? 1 : Double(recall.hit) / Double(recall.total)
-            let p = precision.total == 0 ? 1 : Double(precision.hit) / Double(precision.total)
-            return r + p == 0 ? 0 : 2 * r * p / (r + p)
-        case .mapBoxF1:
-            var matched = 0
-            var total = 0
-            for (r, c) in zip(reference, candidate) {
-                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
+                return [
+                    Double(Detections.matches(referenceBoxes, Detections.fromSSD(c, threshold: low))),
+                    Double(referenceBoxes.count),
+                    Double(Detections.matches(candidateBoxes, Detections.fromSSD(r, threshold: low))),
+                    Double(candidateBoxes.count),
+                ]
+            case .mapBoxF1:
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { return [0, 0] }
                 let ra = Detections.fromProbabilityMap(a)
                 let rb = Detections.fromProbabilityMap(b)
-                matched += Detections.matches(ra, rb)
-                total += ra.count + rb.count
-            }
-            return total == 0 ? 1 : 2 * Double(matched) / Double(total)
-        case .ctcAgreement:
-            var errors = 0
-            var length = 0
-            for (r, c) in zip(reference, candidate) {
-                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { continue }
+                return [Double(Detections.matches(ra, rb)), Double(ra.count + rb.count)]
+            case .ctcAgreement:
+                guard let name = r.keys.sorted().first, let a = r[name], let b = c[name] else { return [0, 0] }
                 let expected = CTC.greedy(a)
                 let actual = CTC.greedy(b)
-                errors += CTC.editDistance(expected, actual)
-                length += max(expected.count, 1)
-            }
-            return max(0, 1 - Double(errors) / Double(max(length, 1)))
-        case .outputError:
-            var worst = 0.0
-            for (r, c) in zip(reference, candidate) {
+                return [Double(CTC.editDistance(expected, actual)), Double(max(expected.count, 1))]
+            case .outputError:
+                var worst = 0.0
                 for (name, a) in r {
-                    guard let b = c[name] else { return 0 }
+                    guard let b = c[name] else { return [.infinity] }
                     let x = a.floatValues
                     let y = b.floatValues
-                    guard x.count == y.count else { return 0 }
+                    guard x.count == y.count else { return [.infinity] }
                     let scale = Double(x.map { abs($0) }.max() ?? 0)
                     var difference = 0.0
                     for i in 0..<x.count { difference = max(difference, Double(abs(x[i] - y[i]))) }
                     worst = max(worst, scale > 0 ? difference / scale : difference)
                 }
+                return [worst]
             }
-            return max(0, 1 - worst)
+        }
+    }
+
+    /// The score of a set of per-sample rows.
+    func value(of rows: [[Double]]) -> Double {
+        guard let width = rows.first?.count else { return 0 }
+        if self == .outputError { return max(0, 1 - (rows.map { $0[0] }.max() ?? 0)) }
+        var sums = [Double](repeating: 0, count: width)
+        for row in rows { for column in 0..<width { sums[column] += row[column] } }
+        switch self {
+        case .countAgreement, .top1Agreement:
+            return sums[0] / Double(rows.count)
+        case .boxF1:
+            let r = sums[1] == 0 ? 1 : sums[0] / sums[1]
+            let p = sums[3] == 0 ? 1 : sums[2] / sums[3]
+            return r + p == 0 ? 0 : 2 * r * p / (r + p)
+        case .mapBoxF1:
+            return sums[1] == 0 ? 1 : 2 * sums[0] / sums[1]
+        case .ctcAgreement:
+            return max(0, 1 - sums[0] / max(sums[1], 1))
+        case .outputError:
+            return 0
         }
     }
 }

@@ -42,6 +42,9 @@ public struct VariantReport: Sendable {
     /// end up slower than fp32 (layout and type conversions at every border), which only a
     /// measurement on the device shows; a low share says to expect it.
     public var integerShare: Double?
+    /// The score's 95% bootstrap interval over the evaluation samples (agreement metrics on
+    /// real data): how much the check can tell on this many samples.
+    public var scoreInterval: ScoreInterval?
 
     /// Set when the evaluation data is labelled: `score` is then 1 + (this variant's accuracy
     /// on the labels - the original model's).
@@ -89,6 +92,9 @@ public struct VariantReport: Sendable {
             "notes": .strings(notes),
             "inputs": .object(inputs.mapValues { .string($0) }),
             "int8Share": integerShare.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
+            "scoreInterval": scoreInterval.map {
+                .array([.double(($0.low * 10000).rounded() / 10000), .double(($0.high * 10000).rounded() / 10000)])
+            } ?? .null,
         ]
         if case .object(var members) = json, let labelled, let accuracy = labelledAccuracy {
             members["labels"] = [

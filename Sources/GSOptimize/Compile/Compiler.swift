@@ -37,10 +37,14 @@ public enum Compiler {
         let labels = usable.flatMap { labels in
             labels.accuracy(reference, characters: characters).map { (labels, $0) }
         }
+        // The last candidate scored and its outputs: usually the variant that ships, whose
+        // score interval then needs no second run.
+        var lastScored: (model: ModelProto, outputs: [[String: Tensor]])?
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
             let outputs = try Self.runAll(executor, request.evaluation.map { Self.fitted($0, to: candidate) })
+            lastScored = (candidate, outputs)
             if let (labels, base) = labels, let accuracy = labels.accuracy(outputs, characters: characters) {
                 return 1 + accuracy - base
             }
@@ -172,6 +176,24 @@ public enum Compiler {
                 report.nodesAfter = variant.graph.nodeCountIncludingSubgraphs
                 report.bytesAfter = variant.serialized().count
                 report.notes = notes
+            }
+        }
+        if labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2, report.score != nil {
+            let outputs: [[String: Tensor]]
+            if let lastScored, lastScored.model == variant {
+                outputs = lastScored.outputs
+            } else {
+                outputs = try Self.runAll(
+                    try ONNXImport.executor(for: variant), request.evaluation.map { Self.fitted($0, to: variant) })
+            }
+            report.scoreInterval = ScoreInterval.of(
+                request.metric, reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
+                scoreMargin: request.scoreMargin)
+            if let interval = report.scoreInterval, report.met, interval.low < 1 - request.tolerance - 1e-9 {
+                let percent = { (value: Double) in DecimalText.fixed(value * 100, digits: 2) + "%" }
+                report.notes.append(
+                    "met on \(request.evaluation.count) samples, but the score's 95% interval (\(percent(interval.low))-\(percent(interval.high))) reaches below the tolerance's \(percent(1 - request.tolerance)): too few samples to be sure; evaluate on more (evaluation.samples, more data)"
+                )
             }
         }
         // Golden input: the first evaluation sample (else calibration); outputs from the
