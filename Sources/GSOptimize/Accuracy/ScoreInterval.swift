@@ -1,3 +1,4 @@
+import GSCore
 import GSExec
 
 /// How far a score measured on a few evaluation samples could be from the score on the data
@@ -29,21 +30,5 @@ public struct ScoreInterval: Sendable, Hashable {
         let lowIndex = Int((Double(resamples - 1) * 0.025).rounded())
         let highIndex = Int((Double(resamples - 1) * 0.975).rounded())
         return ScoreInterval(low: scores[lowIndex], high: scores[highIndex])
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: a small, fixed pseudo-random sequence (the standard
-/// library's generator is seeded randomly, and the interval must not change between builds).
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -186,34 +186,15 @@ public enum Compiler {
                 outputs = try Self.runAll(
                     try ONNXImport.executor(for: variant), request.evaluation.map { Self.fitted($0, to: variant) })
             }
-            report.scoreInterval = ScoreInterval.of(
-                request.metric, reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
-                scoreMargin: request.scoreMargin)
-            if let interval = report.scoreInterval, report.met, interval.low < 1 - request.tolerance - 1e-9 {
-                let percent = { (value: Double) in DecimalText.fixed(value * 100, digits: 2) + "%" }
-                report.notes.append(
-                    "met on \(request.evaluation.count) samples, but the score's 95% interval (\(percent(interval.low))-\(percent(interval.high))) reaches below the tolerance's \(percent(1 - request.tolerance)): too few samples to be sure; evaluate on more (evaluation.samples, more data)"
-                )
-            }
+            report.recordScoreInterval(reference: reference, candidate: outputs, request: request)
         }
         // Golden input: the first evaluation sample (else calibration); outputs from the
         // shipped variant as the executor computes them.
         let golden = Self.fitted(request.evaluation.first ?? request.calibration.first ?? [:], to: variant)
         let outputs = golden.isEmpty ? [:] : try ONNXImport.executor(for: variant).run(golden)
         report.inputs = Self.inputShapes(variant)
-        if report.shipped == .int8 || report.shipped == .int8Mixed,
-            let count = try? FLOPCount.measure(variant, shapes: request.inputShapes), count.total > 0
-        {
-            report.integerShare = count.integerShare
-            if count.integer == 0 {
-                report.notes.append(
-                    "no multiply-add runs in int8 (every quantized convolution and product was kept in float): this variant computes as the fp32 one does, at its speed"
-                )
-            } else if count.integerShare < 0.5 {
-                report.notes.append(
-                    "only \(DecimalText.fixed(count.integerShare * 100, digits: 1))% of the multiply-adds run in int8 (the rest in float): runtimes convert at every int8/float border, so this variant may be no faster than fp32; measure it on the device (precision: auto, gsctl device bench)"
-                )
-            }
+        if report.shipped == .int8 || report.shipped == .int8Mixed {
+            report.recordIntegerShare(of: variant, shapes: request.inputShapes)
         }
         report.seconds = (ChildProcess.now() - started)
         return CompiledVariant(model: variant, report: report, goldenInput: golden, goldenOutputs: outputs)
