@@ -207,6 +207,7 @@ struct DeployRepo {
                 if let pid = object["pid"] as? Int { kill(Int32(pid), SIGKILL) }
             }
         }
+        LeftoverProcesses.kill(under: path)
         try? FileManager.default.removeItem(atPath: path)
     }
 }

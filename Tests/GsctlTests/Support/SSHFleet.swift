@@ -255,6 +255,7 @@ final class SSHFleet {
                 }
                 if let pid = object["pid"] as? Int, pid > 1 { kill(Int32(pid), SIGKILL) }
             }
+            LeftoverProcesses.kill(under: host.root)
         }
         // The controller's shared connections (ControlPersist) would outlive the hosts and be
         // picked up by the next test's hosts at the same addresses.
