@@ -133,8 +133,6 @@ public enum ExternalData {
         tensor.wire.forget(14)
     }
 
-    /// Moves the raw data of tensors at or over the threshold into `options.location` under
-    /// `directory` (written atomically) and points the tensors at it.
     /// A tensor's typed values as raw little-endian bytes, for the element types whose typed
     /// field holds one value per element (float, double, int64, int32); nil otherwise.
     static func rawBytes(ofTyped tensor: TensorProto) -> [UInt8]? {
@@ -148,6 +146,8 @@ public enum ExternalData {
         }
     }
 
+    /// Moves the raw data of tensors at or over the threshold into `options.location` under
+    /// `directory` (written atomically) and points the tensors at it.
     public static func write(_ model: inout ModelProto, directory: String, options: ExternalDataOptions)
         throws(ONNXError)
     {
