@@ -19,7 +19,7 @@ import Testing
 
     /// Passes whose float math is reassociated get the looser tolerance.
     static func tolerance(after passes: [String]) -> Float {
-        let reassociating: Set = ["fold-batchnorm", "fold-conv-affine", "fuse-matmul-add"]
+        let reassociating: Set = ["fold-batchnorm", "fold-conv-affine", "fuse-matmul-add", "fuse-hardswish"]
         return passes.contains(where: reassociating.contains) ? 1e-3 : 1e-4
     }
 

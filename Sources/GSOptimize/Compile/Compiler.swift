@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 9
+    public static let revision = 10
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()

@@ -14,8 +14,8 @@ public struct PassPipeline: Sendable {
     /// change; the INT8 path appends `quantizationPreparation`.
     public static let standard = [
         "constant-to-initializer", "eliminate-identity", "fold-constants", "static-shapes", "fold-constants",
-        "eliminate-noop-reshape", "fold-batchnorm", "fold-conv-affine", "fuse-matmul-add", "dedupe-initializers",
-        "eliminate-dead",
+        "eliminate-noop-reshape", "fold-batchnorm", "fold-conv-affine", "fuse-matmul-add", "fuse-hardswish",
+        "dedupe-initializers", "eliminate-dead",
     ]
     /// What per-channel QDQ needs on top of `standard`: opset 13 (run after static-shapes, so
     /// Softmax ranks are declared and need no Reshapes), then a cleanup.
@@ -25,7 +25,7 @@ public struct PassPipeline: Sendable {
     /// conversions).
     public static let repeatable: Set<String> = [
         "eliminate-identity", "eliminate-noop-reshape", "fold-constants", "fold-batchnorm", "fold-conv-affine",
-        "fuse-matmul-add", "dedupe-initializers", "eliminate-dead",
+        "fuse-matmul-add", "fuse-hardswish", "dedupe-initializers", "eliminate-dead",
     ]
     /// Rounds of repetition at most (a round that changes nothing ends it).
     public static let maxRounds = 8

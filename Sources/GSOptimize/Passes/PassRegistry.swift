@@ -9,6 +9,7 @@ public enum PassRegistry {
         FoldConstants(),
         FoldBatchNorm(),
         FuseMatMulAdd(),
+        FuseHardSwish(),
         FoldConvAffine(),
         StaticShapes(),
         UpgradeOpset(),
