@@ -66,6 +66,32 @@ import Testing
         #expect(tensorRT.graph.node.filter { $0.input.contains("y") }.map(\.opType) == ["Reshape"])
     }
 
+    /// x -> Conv -> y -> Mul(y, HardSigmoid(y)): the fused hard-swish, where a float reader
+    /// (HardSigmoid) sits beside a quantized one (Mul). Both must read y's DequantizeLinear,
+    /// or the Conv has two consumers and no runtime fuses it into an integer convolution.
+    @Test func aConvWithFloatAndQuantizedReadersFeedsOnlyItsQuantizeLinear() throws {
+        let model = Build.model(
+            [
+                NodeProto(
+                    "Conv", inputs: ["x", "w", "b"], outputs: ["y"], name: "conv",
+                    attributes: [.ints("pads", [1, 1, 1, 1])]),
+                NodeProto(
+                    "HardSigmoid", inputs: ["y"], outputs: ["gate"], name: "gate",
+                    attributes: [.float("alpha", Float(1) / 6), .float("beta", 0.5)]),
+                NodeProto("Mul", inputs: ["y", "gate"], outputs: ["out"], name: "swish"),
+            ],
+            inputs: [Build.value("x", [1, 4, 6, 6])], outputs: [Build.value("out", [1, 8, 6, 6])],
+            initializers: [Build.weight("w", [8, 4, 3, 3]), Build.weight("b", [8])],
+            valueInfo: [Build.value("y", [1, 8, 6, 6]), Build.value("gate", [1, 8, 6, 6])])
+        let samples = Self.feeds(4)
+        let cpu = try Self.quantize(model, QuantizationConfig(format: .cpu(reduceRange: false)), samples: samples)
+        #expect(cpu.graph.node.filter { $0.input.contains("y") }.map(\.opType) == ["QuantizeLinear"])
+        for reader in ["gate", "swish"] {
+            let node = try #require(cpu.graph.node.first { $0.name == reader })
+            #expect(Self.producer(of: node.input[0], in: cpu.graph)?.opType == "DequantizeLinear", "\(reader)")
+        }
+    }
+
     /// x -> Conv -> Relu -> Conv -> Add(x) -> Reshape: a residual block.
     static func residualBlock() -> ModelProto {
         Build.model(
