@@ -212,7 +212,9 @@ def _render_module():
 def render_text_lines(out_dir: str, count: int, seed: int = 20261202) -> list[dict]:
     """`count` text lines drawn exactly as scripts/render-text-lines.py draws them (its words,
     fonts, sizes, ink and a quarter upside down), with another seed; kept between runs.
-    Returns [{path, text, rotated}] in order."""
+    Returns [{path, text, rotated}] in order. The lines come from one seeded sequence, so a
+    folder rendered for more lines serves any shorter request (the detector's pages of three
+    lines and the classifier's single lines share it)."""
     from PIL import Image, ImageDraw, ImageFont
 
     labels = os.path.join(out_dir, "labels.tsv")
@@ -220,8 +222,8 @@ def render_text_lines(out_dir: str, count: int, seed: int = 20261202) -> list[di
     if os.path.exists(labels):
         with open(labels, encoding="utf-8") as f:
             lines = f.read().splitlines(keepends=True)
-        if lines and lines[0] == stamp:
-            rows = [ln.rstrip("\n").split("\t") for ln in lines[2:] if ln.strip()]
+        if lines and lines[0].startswith("# count=") and lines[0].endswith(f" seed={seed}\n"):
+            rows = [ln.rstrip("\n").split("\t") for ln in lines[2:] if ln.strip()][:count]
             if len(rows) == count and all(os.path.exists(os.path.join(out_dir, r[0])) for r in rows):
                 return [{"path": os.path.join(out_dir, r[0]), "text": r[1], "rotated": r[2] == "1"} for r in rows]
     module = _render_module()

@@ -14,12 +14,13 @@ public struct PassPipeline: Sendable {
     /// change; the INT8 path appends `quantizationPreparation`.
     public static let standard = [
         "constant-to-initializer", "eliminate-identity", "fold-constants", "static-shapes", "fold-constants",
-        "eliminate-noop-reshape", "fold-batchnorm", "fold-conv-affine", "fuse-matmul-add", "fuse-hardswish",
-        "dedupe-initializers", "eliminate-dead",
+        "eliminate-noop-reshape", "fold-batchnorm", "fold-conv-affine", "fuse-matmul-add",
+        "fuse-hardswish", "dedupe-initializers", "eliminate-dead",
     ]
     /// What per-channel QDQ needs on top of `standard`: opset 13 (run after static-shapes, so
-    /// Softmax ranks are declared and need no Reshapes), then a cleanup.
-    public static let quantizationPreparation = ["upgrade-opset", "eliminate-dead"]
+    /// Softmax ranks are declared and need no Reshapes), the hard-swish fusion that opset 13
+    /// makes possible on older models, then a cleanup.
+    public static let quantizationPreparation = ["upgrade-opset", "fuse-hardswish", "eliminate-dead"]
     /// Passes that are repeated, in list order, to a fixed point once the list has run: the
     /// cheap local rewrites (not static-shapes, which runs the model, nor the one-way
     /// conversions).
