@@ -8,13 +8,19 @@ import Testing
 /// The compiler end to end on real models: each precision compiles, checks its accuracy
 /// against the original on held-out samples, and reports what it did.
 @Suite(.serialized) struct CompilerTests {
+    /// The direction classifier on the text lines its Model spec calibrates and evaluates on
+    /// (a quarter upside down): 16 to calibrate, 24 others to score. On photos, which hold no
+    /// text, its decisions sit near 0.5 and flip with any rounding.
     static func clsRequest(_ precision: TargetPrecision) throws -> (ModelProto, CompileRequest) {
         guard let path = QuantizeFixtures.modelPath("ppocr_cls.onnx") else {
             throw CompileError(message: "ppocr_cls.onnx missing")
         }
         let preprocessing = QuantizeFixtures.ppocr(width: 192, height: 48)
-        let calibration = try QuantizeFixtures.samples(input: "x", preprocessing: preprocessing, count: 16)
-        let evaluation = try QuantizeFixtures.samples(input: "x", preprocessing: preprocessing, count: 24, offset: 40)
+        let lines = QuantizeFixtures.repository.appendingPathComponent("Specs/data/text-lines").path
+        let calibration = try QuantizeFixtures.samples(
+            input: "x", preprocessing: preprocessing, count: 16, directory: lines)
+        let evaluation = try QuantizeFixtures.samples(
+            input: "x", preprocessing: preprocessing, count: 24, offset: 40, directory: lines)
         return (
             try ModelFile.load(path),
             CompileRequest(
@@ -79,9 +85,15 @@ import Testing
         request.tolerance = 0.02
         let variant = try Compiler.compile(model, request)
         let share = try #require(variant.report.integerShare)
-        // Output error within 2% needs every convolution in float on this classifier.
-        #expect(share == 0)
-        #expect(variant.report.notes.contains { $0.hasPrefix("no multiply-add runs in int8") })
+        // Output error within 2% needs nearly every convolution in float on this classifier
+        // (about 2% of the multiply-adds stay int8 on these lines).
+        #expect(share < 0.1)
+        #expect(variant.report.notes.contains { $0.hasPrefix("only ") && $0.contains("may be no faster than fp32") })
+        // Within 0.01% nothing can stay int8, and the note says the variant is fp32's math.
+        request.tolerance = 0.0001
+        let float = try Compiler.compile(model, request)
+        #expect(float.report.integerShare == 0)
+        #expect(float.report.notes.contains { $0.hasPrefix("no multiply-add runs in int8") })
     }
 
     @Test func missingCalibrationIsAClearError() throws {
