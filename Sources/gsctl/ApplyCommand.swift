@@ -35,6 +35,7 @@ enum ApplyCommand {
         run: run)
 
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
+        AllocatorTuning.keepFreedMemoryForReuse()
         let json = arguments.value("format") == "json"
         let desiredOptions = DeployContext.desiredOptions(arguments, quiet: json)
         let desired = try DeployContext.desired(options: desiredOptions)

@@ -25,6 +25,7 @@ enum BuildCommand {
         run: run)
 
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
+        AllocatorTuning.keepFreedMemoryForReuse()
         let report = Linter.lint(paths: Output.specPaths(arguments))
         guard try Output.refuseErrors(report, doing: "building") else { return .failure }
         let only = arguments.all("only")

@@ -96,6 +96,7 @@ enum ModelCommand {
 
     /// Finds the subcommand and runs it.
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
+        AllocatorTuning.keepFreedMemoryForReuse()
         let name = arguments.positionals[0]
         guard let subcommand = subcommands.first(where: { $0.name == name }) else {
             let nearest = Suggest.nearest(to: name, in: subcommands.map(\.name))

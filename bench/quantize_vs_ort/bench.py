@@ -781,10 +781,13 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
         diff = paired_difference(cfg["metric"], stats_of[("gsctl-int8-mixed", rt)], stats_of[(bv, rt)], weights)
         faster = g["ms"]["median"] <= br["ms"]["median"] * TARGETS["equal_speed_band"]
         beyond = diff["ci95"][0] > 0
+        # Which side of zero the paired interval lies on: better, worse, or not told apart.
+        side = ("more accurate beyond noise" if beyond else "less accurate beyond noise" if diff["ci95"][1] < 0
+                   else "within noise")
         checks.append((f"{name} [{rt}]: int8-mixed more accurate than the best quantize_static setting at equal or "
                        f"better speed", faster and beyond,
                        f"vs {bv}: accuracy {diff['difference'] * 100:+.2f} points (95% CI {diff['ci95'][0] * 100:+.2f}"
-                       f"..{diff['ci95'][1] * 100:+.2f}{', beyond noise' if beyond else ', within noise'}), "
+                       f"..{diff['ci95'][1] * 100:+.2f}, {side}), "
                        f"{g['ms']['median']:.2f} vs {br['ms']['median']:.2f} ms"))
 
     # Target 3: compile times.

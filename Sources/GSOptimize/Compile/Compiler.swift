@@ -10,7 +10,7 @@ import ONNX
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
     /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 10
+    public static let revision = 11
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -37,14 +37,15 @@ public enum Compiler {
         let labels = usable.flatMap { labels in
             labels.accuracy(reference, characters: characters).map { (labels, $0) }
         }
-        // The last candidate scored and its outputs: usually the variant that ships, whose
-        // score interval then needs no second run.
-        var lastScored: (model: ModelProto, outputs: [[String: Tensor]])?
+        // The last two candidates scored and their outputs: one is usually the variant that
+        // ships (the bias-correction choice scores two), whose score interval then needs no
+        // second run.
+        var lastScored: [(model: ModelProto, outputs: [[String: Tensor]])] = []
         func score(_ candidate: ModelProto) throws -> Double? {
             guard !request.evaluation.isEmpty else { return nil }
             let executor = try ONNXImport.executor(for: candidate)
             let outputs = try Self.runAll(executor, request.evaluation.map { Self.fitted($0, to: candidate) })
-            lastScored = (candidate, outputs)
+            lastScored = Array((lastScored + [(candidate, outputs)]).suffix(2))
             if let (labels, base) = labels, let accuracy = labels.accuracy(outputs, characters: characters) {
                 return 1 + accuracy - base
             }
@@ -104,10 +105,14 @@ public enum Compiler {
                 executor: executor, tensors: QDQQuantizer.tensorsToCalibrate(prepared.model, config: config),
                 method: request.method
             ).run(request.calibration)
-            if request.precision == .int8Mixed, !request.evaluation.isEmpty {
+            let choice = try BiasCorrectionChoice.choose(
+                model: prepared.model, statistics: statistics, config: config, evaluate: score)
+            if let note = choice.note { notes.append(note) }
+            if request.precision == .int8Mixed, let fullScore = choice.score {
                 let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds)
                     .run(
-                        model: prepared.model, statistics: statistics, config: config, samples: request.calibration
+                        model: prepared.model, statistics: statistics, config: choice.config,
+                        samples: request.calibration, quantized: (choice.result, fullScore)
                     ) { candidate in try score(candidate) ?? 1 }
                 variant = outcome.result.model
                 measured = .some(outcome.score)
@@ -125,7 +130,7 @@ public enum Compiler {
                             "keptInFloat": outcome.excluded.count,
                         ]))
             } else {
-                let result = try QDQQuantizer(config: config, statistics: statistics).quantize(prepared.model)
+                let result = choice.result
                 variant = result.model
                 passes.append(
                     PassReport(
@@ -133,11 +138,11 @@ public enum Compiler {
                         counts: [
                             "activations": result.quantizedTensors.count, "weights": result.quantizedWeights.count,
                         ]))
-                let int8Score = try score(result.model)
+                let int8Score = choice.score
                 measured = .some(int8Score)
                 if let achieved = int8Score, achieved < 1 - request.tolerance {
                     let ranking = try SensitivityRanking.rank(
-                        float: prepared.model, quantized: result, config: config, samples: request.calibration)
+                        float: prepared.model, quantized: result, config: choice.config, samples: request.calibration)
                     damaged = ranking.prefix(5).map { "\($0.tensor) (\(DecimalText.fixed($0.error, digits: 3)))" }
                 }
             }
@@ -180,8 +185,8 @@ public enum Compiler {
         }
         if labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2, report.score != nil {
             let outputs: [[String: Tensor]]
-            if let lastScored, lastScored.model == variant {
-                outputs = lastScored.outputs
+            if let scored = lastScored.last(where: { $0.model == variant }) {
+                outputs = scored.outputs
             } else {
                 outputs = try Self.runAll(
                     try ONNXImport.executor(for: variant), request.evaluation.map { Self.fitted($0, to: variant) })

@@ -38,10 +38,13 @@ public struct AccuracyFallback {
         public var stopped: String
     }
 
-    /// `evaluate` scores a candidate model (1 = the float model's behaviour).
+    /// `evaluate` scores a candidate model (1 = the float model's behaviour). `quantized` is
+    /// the fully quantized model with its score when the caller has them already (the
+    /// bias-correction choice made and scored it), so the search does not redo them.
     public func run(
         model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
-        samples: [[String: Tensor]], evaluate: (ModelProto) throws -> Double
+        samples: [[String: Tensor]], quantized: (result: QDQQuantizer.Result, score: Double)? = nil,
+        evaluate: (ModelProto) throws -> Double
     ) throws -> Outcome {
         let started = ChildProcess.now()
         var steps: [Step] = []
@@ -54,7 +57,13 @@ public struct AccuracyFallback {
             return (result, score)
         }
         let target = 1 - tolerance
-        let (full, fullScore) = try attempt([])
+        let (full, fullScore): (QDQQuantizer.Result, Double)
+        if let quantized {
+            (full, fullScore) = quantized
+            steps.append(Step(excludedNodes: 0, score: fullScore, seconds: 0))
+        } else {
+            (full, fullScore) = try attempt([])
+        }
         let ranking = try SensitivityRanking.rank(float: model, quantized: full, config: config, samples: samples)
         if fullScore >= target {
             return Outcome(

@@ -1,0 +1,58 @@
+import GSCore
+import ONNX
+
+/// Whether a model's int8 Convs get bias correction is measured, not assumed.
+///
+/// `BiasCorrection` removes the mean shift that rounding weights to int8 causes. On the
+/// SSDLite person detector that is worth about a point of box F1 (98.2% with it, 97.4%
+/// without, 500 frames of vtest.avi), but on PP-OCRv4's text detector it costs as much
+/// (text-box F1 99.1% with it, 99.8% without, 500 pages; every one of its 64 Convs' own
+/// correction moved F1 the wrong way): an expectation over all pixels serves a map whose
+/// decisions are made on the few text pixels badly. So the quantizer runs both ways and
+/// the compiler keeps the form that scores better on the evaluation samples; a tie, or no
+/// evaluation data, keeps the corrected form.
+public enum BiasCorrectionChoice {
+    public struct Choice: Sendable {
+        /// The configuration later steps (the int8-mixed search) quantize with.
+        public var config: QuantizationConfig
+        public var result: QDQQuantizer.Result
+        /// The kept form's score; nil without evaluation samples.
+        public var score: Double?
+        /// What was compared, for the variant's notes; nil when there was nothing to compare.
+        public var note: String?
+    }
+
+    /// `evaluate` scores a candidate (1 = the float model's behaviour; nil = no evaluation
+    /// data). Models without a corrected bias are quantized and scored once.
+    public static func choose(
+        model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
+        evaluate: (ModelProto) throws -> Double?
+    ) throws -> Choice {
+        var corrected = config
+        corrected.biasCorrection = true
+        let withCorrection = try QDQQuantizer(config: corrected, statistics: statistics).quantize(model)
+        let correctedScore = try evaluate(withCorrection.model)
+        guard config.biasCorrection, let correctedScore else {
+            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+        }
+        var plain = config
+        plain.biasCorrection = false
+        let withoutCorrection = try QDQQuantizer(config: plain, statistics: statistics).quantize(model)
+        if withoutCorrection.model == withCorrection.model {
+            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+        }
+        guard let plainScore = try evaluate(withoutCorrection.model) else {
+            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+        }
+        func percent(_ score: Double) -> String { DecimalText.fixed(score * 100, digits: 2) + "%" }
+        let scores = "\(percent(correctedScore)) with it, \(percent(plainScore)) without"
+        if plainScore > correctedScore {
+            return Choice(
+                config: plain, result: withoutCorrection, score: plainScore,
+                note: "bias correction left out: \(scores)")
+        }
+        return Choice(
+            config: corrected, result: withCorrection, score: correctedScore,
+            note: "bias correction kept: \(scores)")
+    }
+}
