@@ -78,6 +78,9 @@ while let argument = arguments.next() {
 }
 guard positionals.count == 2 else { fail("usage: runner MODEL INPUTS.npz [--repeat N] [--out OUTPUTS.npz]") }
 
+// The executor as gsctl's compile commands run it: freed tensors kept for reuse.
+AllocatorTuning.keepFreedMemoryForReuse()
+
 // MARK: - Model and inputs
 
 let loadStart = now()
