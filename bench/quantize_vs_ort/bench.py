@@ -879,7 +879,7 @@ def main() -> int:
     ap.add_argument("--gsctl", required=True)
     ap.add_argument("--out", required=True, help="work folder (bench/out/quantize_vs_ort)")
     ap.add_argument("--json", required=True)
-    ap.add_argument("--models", default="ssdlite_person,ppocr_cls,ppocrv4_det")
+    ap.add_argument("--models", default="ssdlite_person,ppocr_cls,ppocrv4_det,ppocrv4_rec")
     ap.add_argument("--eval", type=int, default=500)
     ap.add_argument("--calib", type=int, default=64)
     ap.add_argument("--time-samples", type=int, default=20)

@@ -7,7 +7,8 @@
 #
 # Environment:
 #   GSCTL=path/to/gsctl     binary to measure (default: `swift build -c release` of this checkout)
-#   QVO_MODELS=ssdlite_person,ppocr_cls,ppocrv4_det   models (add ppocrv4_rec for the recognizer)
+#   QVO_MODELS=ssdlite_person,ppocr_cls,ppocrv4_det,ppocrv4_rec   models (all four shared models; the
+#                           recognizer adds about 6 minutes)
 #   QVO_EVAL=500            evaluation samples per model (accuracy)
 #   QVO_CALIB=64            calibration samples (gsctl and quantize_static get the same ones)
 #   QVO_TIME_SAMPLES=20     samples per timed pass
@@ -36,7 +37,7 @@ bench_gsctl quantize_vs_ort
 source bench/common/venv-models.sh
 
 exec "$MODELS_PY" "$here/bench.py" --gsctl "$GSCTL" --out "$out" --json bench/out/quantize_vs_ort.json \
-    --models "${QVO_MODELS:-ssdlite_person,ppocr_cls,ppocrv4_det}" --eval "${QVO_EVAL:-500}" --calib "${QVO_CALIB:-64}" \
+    --models "${QVO_MODELS:-ssdlite_person,ppocr_cls,ppocrv4_det,ppocrv4_rec}" --eval "${QVO_EVAL:-500}" --calib "${QVO_CALIB:-64}" \
     --time-samples "${QVO_TIME_SAMPLES:-20}" --rounds "${QVO_ROUNDS:-5}" \
     --runtimes "${QVO_RUNTIMES:-ort,ov-f32,ov}" \
     ${QVO_VARIANTS:+--variants "$QVO_VARIANTS"} --mixed-tolerance "${QVO_MIXED_TOLERANCE:-0.01}" \
