@@ -74,6 +74,20 @@ import Testing
         #expect(kept > (try #require(try evaluate(corrected.model))))
     }
 
+    /// Through the compiler `gsctl model optimize` and `gsctl build` use: the variant's notes
+    /// say which form shipped, with both scores.
+    /// (The compiler's `output-error` is the largest error, so the calibration mean is put
+    /// further from the evaluation data's for the correction to lose.)
+    @Test(arguments: [(Float(-1), Float(7), "bias correction kept: "), (-1, 1, "bias correction left out: ")])
+    func theCompilersNotesSayWhichFormShipped(low: Float, high: Float, note: String) throws {
+        let request = CompileRequest(
+            precision: .int8, metric: .outputError, tolerance: 0.5,
+            calibration: QDQFormTests.feeds(16, channels: 16, low: -1, high: 7),
+            evaluation: Self.evaluation(low: low, high: high))
+        let variant = try Compiler.compile(Self.model, request)
+        #expect(variant.report.notes.contains { $0.hasPrefix(note) }, "\(variant.report.notes)")
+    }
+
     @Test func withoutEvaluationDataTheCorrectedFormIsQuantizedOnce() throws {
         let config = QuantizationConfig()
         var evaluations = 0
