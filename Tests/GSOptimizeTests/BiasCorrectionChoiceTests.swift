@@ -88,6 +88,23 @@ import Testing
         #expect(variant.report.notes.contains { $0.hasPrefix(note) }, "\(variant.report.notes)")
     }
 
+    @Test func aConfigurationWithoutCorrectionIsQuantizedAndScoredOnceAsGiven() throws {
+        var config = QuantizationConfig()
+        config.biasCorrection = false
+        var evaluations = 0
+        let choice = try BiasCorrectionChoice.choose(
+            model: Self.model, statistics: try Self.statistics(config), config: config
+        ) { _ in
+            evaluations += 1
+            return 0.5
+        }
+        #expect(evaluations == 1)
+        #expect(!choice.config.biasCorrection)
+        #expect(choice.note == nil)
+        let uncorrected = try QDQQuantizer(config: config, statistics: try Self.statistics(config)).quantize(Self.model)
+        #expect(choice.result.model == uncorrected.model)
+    }
+
     @Test func withoutEvaluationDataTheCorrectedFormIsQuantizedOnce() throws {
         let config = QuantizationConfig()
         var evaluations = 0

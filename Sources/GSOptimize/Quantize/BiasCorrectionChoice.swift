@@ -23,26 +23,25 @@ public enum BiasCorrectionChoice {
     }
 
     /// `evaluate` scores a candidate (1 = the float model's behaviour; nil = no evaluation
-    /// data). Models without a corrected bias are quantized and scored once.
+    /// data). Models without a corrected bias, and a `config` that turns the correction off,
+    /// are quantized and scored once.
     public static func choose(
         model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
         evaluate: (ModelProto) throws -> Double?
     ) throws -> Choice {
-        var corrected = config
-        corrected.biasCorrection = true
-        let withCorrection = try QDQQuantizer(config: corrected, statistics: statistics).quantize(model)
+        let withCorrection = try QDQQuantizer(config: config, statistics: statistics).quantize(model)
         let correctedScore = try evaluate(withCorrection.model)
         guard config.biasCorrection, let correctedScore else {
-            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
         }
         var plain = config
         plain.biasCorrection = false
         let withoutCorrection = try QDQQuantizer(config: plain, statistics: statistics).quantize(model)
         if withoutCorrection.model == withCorrection.model {
-            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
         }
         guard let plainScore = try evaluate(withoutCorrection.model) else {
-            return Choice(config: corrected, result: withCorrection, score: correctedScore, note: nil)
+            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
         }
         func percent(_ score: Double) -> String { DecimalText.fixed(score * 100, digits: 2) + "%" }
         let scores = "\(percent(correctedScore)) with it, \(percent(plainScore)) without"
@@ -52,7 +51,7 @@ public enum BiasCorrectionChoice {
                 note: "bias correction left out: \(scores)")
         }
         return Choice(
-            config: corrected, result: withCorrection, score: correctedScore,
+            config: config, result: withCorrection, score: correctedScore,
             note: "bias correction kept: \(scores)")
     }
 }
