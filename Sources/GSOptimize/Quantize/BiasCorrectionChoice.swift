@@ -30,29 +30,29 @@ public enum BiasCorrectionChoice {
         model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
         evaluate: (ModelProto) throws -> Double?
     ) throws -> Choice {
-        let withCorrection = try QDQQuantizer(config: config, statistics: statistics).quantize(model)
-        let correctedScore = try evaluate(withCorrection.model)
-        guard config.biasCorrection, let correctedScore else {
-            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
+        let asGiven = try QDQQuantizer(config: config, statistics: statistics).quantize(model)
+        let givenScore = try evaluate(asGiven.model)
+        guard config.biasCorrection, let givenScore else {
+            return Choice(config: config, result: asGiven, score: givenScore, note: nil)
         }
         var plain = config
         plain.biasCorrection = false
         let withoutCorrection = try QDQQuantizer(config: plain, statistics: statistics).quantize(model)
-        if withoutCorrection.model == withCorrection.model {
-            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
+        if withoutCorrection.model == asGiven.model {
+            return Choice(config: config, result: asGiven, score: givenScore, note: nil)
         }
         guard let plainScore = try evaluate(withoutCorrection.model) else {
-            return Choice(config: config, result: withCorrection, score: correctedScore, note: nil)
+            return Choice(config: config, result: asGiven, score: givenScore, note: nil)
         }
         func percent(_ score: Double) -> String { DecimalText.fixed(score * 100, digits: 2) + "%" }
-        let scores = "\(percent(correctedScore)) with it, \(percent(plainScore)) without"
-        if plainScore > correctedScore {
+        let scores = "\(percent(givenScore)) with it, \(percent(plainScore)) without"
+        if plainScore > givenScore {
             return Choice(
                 config: plain, result: withoutCorrection, score: plainScore,
                 note: "bias correction left out: \(scores)")
         }
         return Choice(
-            config: config, result: withCorrection, score: correctedScore,
+            config: config, result: asGiven, score: givenScore,
             note: "bias correction kept: \(scores)")
     }
 }
