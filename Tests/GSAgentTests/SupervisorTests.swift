@@ -270,6 +270,59 @@ struct SupervisorTests {
         #expect(fixture.text("data/detect/env") == "outputs=\n")
     }
 
+    // MARK: resources
+
+    @Test func taskLearnsItsCPUShareAndThreadPoolsAreSizedToIt() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        let dump = Fixture.shell(
+            "echo \"cpus=${GS_CPUS:-none} memory=${GS_MEMORY_MB:-none} omp=${OMP_NUM_THREADS:-none}"
+                + " blas=${OPENBLAS_NUM_THREADS:-none}\" > \"$GS_DATA/env\"")
+        try fixture.release(
+            "r1",
+            tasks: [
+                Fixture.task("half", mode: "job", command: dump, restart: ["policy": "never"], cpu: 1.5, memoryMB: 300),
+                // The task's own `env` wins over the thread count the supervisor derives.
+                Fixture.task(
+                    "pinned", mode: "job", command: dump, restart: ["policy": "never"], cpu: 0.5,
+                    env: ["OMP_NUM_THREADS": "4"]),
+                Fixture.task("free", mode: "job", command: dump, restart: ["policy": "never"]),
+            ])
+        fixture.activate("r1")
+        let loop = try fixture.loop()
+        loop.reload()
+        #expect(
+            fixture.drive(loop, timeout: 15) {
+                ["half", "pinned", "free"].allSatisfy { fixture.state(loop, $0) == .succeeded }
+            })
+        #expect(fixture.text("data/half/env") == "cpus=1.5 memory=300 omp=2 blas=2\n")
+        #expect(fixture.text("data/pinned/env") == "cpus=0.5 memory=none omp=4 blas=1\n")
+        #expect(fixture.text("data/free/env").hasPrefix("cpus=none memory=none"))
+    }
+
+    @Test func serviceOverItsMemoryLimitIsRestartedAndSaysWhy() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        // Holds 96 MiB of touched memory (resident, not just reserved) against a 32 MiB limit.
+        let hog = ["python3", "-c", "import time; b = b\"x\" * (96 << 20); time.sleep(300)"]
+        try fixture.release(
+            "r1",
+            tasks: [
+                Fixture.task(
+                    "hog", command: hog,
+                    restart: ["policy": "on-failure", "backoffSeconds": .double(30), "maxBackoffSeconds": .double(30)],
+                    memoryMB: 32)
+            ])
+        fixture.activate("r1")
+        let loop = try fixture.loop()
+        loop.reload()
+        #expect(fixture.drive(loop, timeout: 20) { fixture.state(loop, "hog") == .backoff })
+        let message = loop.status.task("hog")?.message ?? ""
+        #expect(message.contains("is over its limit (resources.memoryMB: 32)"), "\(message)")
+        #expect(message.contains("restart 1 in"), "\(message)")
+        #expect(fixture.processes(task: "hog").isEmpty)
+    }
+
     // MARK: logs
 
     @Test func logsRotateKeepingThreeOldFiles() throws {

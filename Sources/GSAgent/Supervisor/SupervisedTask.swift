@@ -82,6 +82,13 @@ public struct SupervisedTask: Sendable, Hashable {
     public var health: Health?
     /// A job still running after this long is killed and counts as failed.
     public var timeoutSeconds: Double?
+    /// `resources.cpu`: the cores the task may use. Passed to it (`GS_CPUS` and the usual
+    /// thread-count variables) so its thread pools fit; a task sized for every core of a small
+    /// device takes the CPU its workflow's other stages need.
+    public var cpu: Double?
+    /// `resources.memoryMB`: the most resident memory its process group may hold; the
+    /// supervisor restarts a task that goes over (its restart policy applies).
+    public var memoryMB: Int?
 
     public init(
         name: String, mode: Mode, command: [String], args: [String] = [], env: [String: String] = [:],

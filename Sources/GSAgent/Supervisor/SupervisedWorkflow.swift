@@ -77,6 +77,10 @@ public struct SupervisedWorkflow: Sendable, Hashable {
         task.port = try reader.int(members, "port")
         task.environment = try reader.string(members, "environment")
         task.timeoutSeconds = try reader.number(members, "timeoutSeconds")
+        if case .object(let resources)? = members["resources"] {
+            task.cpu = try reader.number(resources, "cpu").flatMap { $0 > 0 ? $0 : nil }
+            task.memoryMB = try reader.int(resources, "memoryMB").flatMap { $0 > 0 ? $0 : nil }
+        }
         if case .object(let env)? = members["env"] {
             for (key, value) in env {
                 guard case .string(let text) = value else {

@@ -97,7 +97,9 @@ extension SupervisorLoop {
         }
     }
 
-    /// CPU and memory summed over each task's process group (its helpers count too).
+    /// CPU and memory summed over each task's process group (its helpers count too). A task
+    /// over its `memoryMB` is stopped and restarted by its policy: sampled about once a second,
+    /// so a spike shorter than that goes unseen (no cgroup: the agent runs unprivileged too).
     func sampleUsage(now: Double) {
         guard runtimes.contains(where: \.isActive) else { return }
         var groups: [pid_t: [Supervisor.ProcessSample]] = [:]
@@ -112,7 +114,14 @@ extension SupervisorLoop {
             }
             runtime.lastTicks = ticks
             runtime.lastSampleAt = now
-            runtime.rssKB = members.reduce(0) { $0 + (Supervisor.ProcFS.residentKB($1.pid) ?? 0) }
+            let residentKB = members.reduce(0) { $0 + (Supervisor.ProcFS.residentKB($1.pid) ?? 0) }
+            runtime.rssKB = residentKB
+            if let limit = runtime.task.memoryMB, residentKB > limit * 1024 {
+                terminate(
+                    runtime,
+                    reason: "resident memory \(residentKB / 1024) MiB is over its limit (resources.memoryMB: \(limit))",
+                    now: now)
+            }
         }
     }
 }

@@ -36,6 +36,13 @@ extension Supervisor {
             environment["GS_DATA"] = paths.data(task.name)
             environment["GS_PORT"] = task.port.map(String.init)
             environment["GS_MODEL"] = task.modelFile.map { FileSystem.resolve($0, relativeTo: release.directory) }
+            environment["GS_CPUS"] = task.cpu.map { JSONValue.format($0) }
+            environment["GS_MEMORY_MB"] = task.memoryMB.map(String.init)
+            if let cpu = task.cpu {
+                // OpenMP, OpenBLAS and MKL size their pools from these; the task's own `env` wins.
+                let threads = String(threadCount(cpu: cpu))
+                for name in threadVariables where task.env[name] == nil { environment[name] = threads }
+            }
             var inputs: [String] = []
             for need in task.needs {
                 if let port = release.workflow.tasks.first(where: { $0.name == need })?.port {
@@ -55,6 +62,14 @@ extension Supervisor {
                 environment["VIRTUAL_ENV"] = FileSystem.directory(of: bin)
             }
             return environment
+        }
+
+        /// The variables that size the common numeric libraries' thread pools.
+        static let threadVariables = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
+
+        /// Whole threads for `cpu` cores: rounded up (1.5 cores: 2 threads), at least 1.
+        static func threadCount(cpu: Double) -> Int {
+            max(1, Int(cpu.rounded(.up)))
         }
 
         /// The first executable `program` in the folders of `path`.

@@ -44,10 +44,15 @@ enum WorkflowSchema {
         ])
 
     static let resources = ObjectSchema(
-        "Resources", "limits the agent applies to the task",
+        "Resources",
+        "what the agent grants the task: the cores its thread pools are sized to, the memory it may hold",
         [
-            Property("cpu", .number(minimum: 0.01, maximum: nil), "cores"),
-            Property("memoryMB", .positiveInteger, "memory in MiB"),
+            Property(
+                "cpu", .number(minimum: 0.01, maximum: nil),
+                "cores: the task's thread pools are sized to it (GS_CPUS, OMP_NUM_THREADS); not a hard quota"),
+            Property(
+                "memoryMB", .positiveInteger,
+                "MiB its processes may hold resident; the supervisor restarts a task that holds more"),
         ])
 
     static let task = ObjectSchema(
@@ -71,7 +76,7 @@ enum WorkflowSchema {
             Property("port", .integer(minimum: 1, maximum: 65535), "port the service listens on"),
             Property("files", .list(.text(.path)), "program files shipped in the bundle, relative to this file"),
             Property("environment", .text(.name), "runtime environment the task runs in"),
-            Property("resources", .object(resources), "CPU and memory limits"),
+            Property("resources", .object(resources), "cores and memory granted to the task"),
             Property("restart", .object(restart), "restart policy with backoff"),
             Property("health", .object(health), "health probe"),
             Property("timeoutSeconds", .number(minimum: 0, maximum: nil), "jobs: longest run before it is killed"),

@@ -2,7 +2,8 @@
 
 params:
   scoreThreshold  the lowest score kept (default 0.45)
-  threads         onnxruntime intra-op threads (0: onnxruntime's default)
+  threads         onnxruntime intra-op threads (default: the cores resources.cpu grants,
+                  GS_CPUS; without it onnxruntime's default, every core)
   spin            let onnxruntime's threads busy-wait between frames (default false: the
                   other stages' processes need those cores)
 
@@ -29,11 +30,13 @@ def main():
     if not model:
         raise SystemExit("detect: GS_MODEL is not set (the task needs `model:` in the workflow)")
     started = time.monotonic()
-    detector = Detector(model, threads=p.get("threads", 0), spin=bool(p.get("spin", False)))
+    threads = gs_task.cpu_threads(p.get("threads"))
+    detector = Detector(model, threads=threads, spin=bool(p.get("spin", False)))
     load_seconds = time.monotonic() - started
     threshold = float(p.get("scoreThreshold", 0.45))
     service, publisher, messages, source = gs_task.connect_stage()
-    service.status = lambda: {"model": model, "loadSeconds": round(load_seconds, 3), "scoreThreshold": threshold}
+    service.status = lambda: {"model": model, "loadSeconds": round(load_seconds, 3), "scoreThreshold": threshold,
+                              "threads": threads or "onnxruntime default"}
     gs_task.log(f"loaded {os.path.basename(model)} in {load_seconds:.2f} s")
     for header, payload in messages:
         began = time.monotonic()

@@ -6,6 +6,9 @@ The agent's supervisor starts each task with:
   GS_PORT      the port it serves on      GS_INPUTS    name=host:port of the tasks it reads
   GS_DATA      its persistent folder      GS_RELEASE   the release directory
   GS_OUTPUTS   the tasks that read this one (comma-separated names)
+  GS_CPUS      the cores its `resources.cpu` grants (unset: no limit); cpu_threads() sizes
+               a thread pool to it. GS_MEMORY_MB: its memory limit (the supervisor restarts
+               a task whose processes hold more)
   GS_MEASURE   set only when the agent measures a model variant (measure_if_asked)
 
 Long-running tasks talk over HTTP on 127.0.0.1:GS_PORT:
@@ -63,8 +66,9 @@ def measure_if_asked():
         request = json.load(handle)
     started = time.monotonic()
     options = ort.SessionOptions()
-    if request.get("threads"):
-        options.intra_op_num_threads = int(request["threads"])
+    threads = cpu_threads(request.get("threads") or params().get("threads"))
+    if threads:
+        options.intra_op_num_threads = threads
     session = ort.InferenceSession(os.environ["GS_MODEL"], options, providers=["CPUExecutionProvider"])
     load_seconds = time.monotonic() - started
     with np.load(request["input"]) as golden:
@@ -85,6 +89,20 @@ def measure_if_asked():
         json.dump(result, handle)
     os.replace(os.path.join(directory, "result.json.tmp"), os.path.join(directory, "result.json"))
     raise SystemExit(0)
+
+
+def cpu_threads(requested=0):
+    """Threads for a compute pool (onnxruntime's intra-op threads): `requested` when the
+    task's params give it, else the cores `resources.cpu` grants (GS_CPUS, rounded up), else 0
+    (the library's default: every core, which on a small device takes the CPU the
+    workflow's other stages need)."""
+    if requested:
+        return int(requested)
+    try:
+        cpus = float(os.environ.get("GS_CPUS") or 0)
+    except ValueError:
+        return 0
+    return max(1, int(-(-cpus // 1))) if cpus > 0 else 0
 
 
 def params():

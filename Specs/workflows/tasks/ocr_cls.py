@@ -19,7 +19,7 @@ from ocr import DirectionClassifier, crop  # noqa: E402
 def main():
     gs_task.measure_if_asked()
     p = gs_task.params()
-    classifier = DirectionClassifier(os.environ["GS_MODEL"], p.get("threads", 0))
+    classifier = DirectionClassifier(os.environ["GS_MODEL"], gs_task.cpu_threads(p.get("threads")))
     service, publisher, messages, _ = gs_task.connect_stage()
     for header, payload in messages:
         began = time.monotonic()

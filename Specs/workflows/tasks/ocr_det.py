@@ -20,7 +20,7 @@ def main():
     gs_task.measure_if_asked()
     p = gs_task.params()
     started = time.monotonic()
-    detector = TextDetector(os.environ["GS_MODEL"], p.get("threads", 0))
+    detector = TextDetector(os.environ["GS_MODEL"], gs_task.cpu_threads(p.get("threads")))
     load = time.monotonic() - started
     service, publisher, messages, _ = gs_task.connect_stage()
     service.status = lambda: {"model": os.environ["GS_MODEL"], "loadSeconds": round(load, 3)}

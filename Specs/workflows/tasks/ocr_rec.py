@@ -19,7 +19,7 @@ from ocr import TextRecognizer, crop  # noqa: E402
 def main():
     gs_task.measure_if_asked()
     p = gs_task.params()
-    recognizer = TextRecognizer(os.environ["GS_MODEL"], p.get("threads", 0))
+    recognizer = TextRecognizer(os.environ["GS_MODEL"], gs_task.cpu_threads(p.get("threads")))
     minimum = float(p.get("minConfidence", 0.5))
     service, publisher, messages, _ = gs_task.connect_stage()
     for header, payload in messages:

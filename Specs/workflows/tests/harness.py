@@ -24,18 +24,19 @@ class Pipeline:
         self.processes = {}
         self.ports = {}
 
-    def start(self, name, program, params=None, needs=(), model=None, outputs=()):
+    def start(self, name, program, params=None, needs=(), model=None, outputs=(), env=None):
         port = self.ports.get(name) or free_port()
         self.ports[name] = port
-        env = dict(os.environ, GS_TASK=name, GS_WORKFLOW="test", GS_PORT=str(port),
+        variables = dict(os.environ, GS_TASK=name, GS_WORKFLOW="test", GS_PORT=str(port),
                    GS_PARAMS=json.dumps(params or {}), GS_DATA=os.path.join(self.workdir, name),
                    GS_INPUTS=",".join(f"{n}=127.0.0.1:{self.ports[n]}" for n in needs),
                    GS_OUTPUTS=",".join(outputs),
                    PYTHONDONTWRITEBYTECODE="1")
         if model:
-            env["GS_MODEL"] = model
+            variables["GS_MODEL"] = model
+        variables.update(env or {})
         with open(os.path.join(self.workdir, f"{name}.log"), "ab") as log:
-            self.processes[name] = subprocess.Popen([sys.executable, os.path.join(TASKS, program)], env=env,
+            self.processes[name] = subprocess.Popen([sys.executable, os.path.join(TASKS, program)], env=variables,
                                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
         return port
 

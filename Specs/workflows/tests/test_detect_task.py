@@ -41,8 +41,11 @@ class DetectTaskTests(unittest.TestCase):
             pipeline = Pipeline(workdir)
             try:
                 pipeline.start("frames", "frames.py", {"source": FRAMES, "maxFrames": len(files)}, outputs=["detect"])
-                pipeline.start("detect", "detect.py", {"scoreThreshold": 0.3}, needs=["frames"], model=MODEL, outputs=["test"])
+                # One core granted (resources.cpu: 1.0): onnxruntime runs one thread, not one per core.
+                pipeline.start("detect", "detect.py", {"scoreThreshold": 0.3}, needs=["frames"], model=MODEL, outputs=["test"],
+                               env={"GS_CPUS": "1"})
                 pipeline.wait("detect", "/healthz", lambda status, body: status == 200)
+                self.assertEqual(pipeline.get("detect", "/status")[1].get("threads"), 1)
                 stream = subscribe(f"127.0.0.1:{pipeline.ports['detect']}")
                 results = [next(stream)[0] for _ in files]
             finally:

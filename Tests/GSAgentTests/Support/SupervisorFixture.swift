@@ -80,19 +80,22 @@ final class SupervisorFixture {
     static func task(
         _ name: String, mode: String = "service", command: [String], needs: [String] = [], port: Int? = nil,
         params: JSONValue = .null, model: String? = nil, restart: JSONValue? = nil, health: JSONValue = .null,
-        timeoutSeconds: Double? = nil
+        timeoutSeconds: Double? = nil, cpu: Double? = nil, memoryMB: Int? = nil, env: [String: String] = [:]
     ) -> JSONValue {
-        [
-            "name": .string(name), "uses": "command", "mode": .string(mode), "model": .optional(model),
-            "command": .strings(command), "args": [], "env": ["DEMO_ENV": "yes"], "needs": .strings(needs),
-            "params": params, "output": "none", "port": port.map { .int($0) } ?? .null, "environment": .null,
-            "resources": ["cpu": .null, "memoryMB": .null],
-            "restart": restart ?? [
-                "policy": "always", "backoffSeconds": .double(0.1), "maxBackoffSeconds": .double(0.4),
-                "maxRestarts": .null,
-            ],
-            "health": health, "timeoutSeconds": timeoutSeconds.map { .double($0) } ?? .null,
-        ]
+        var variables: [String: JSONValue] = ["DEMO_ENV": "yes"]
+        for (key, value) in env { variables[key] = .string(value) }
+        return
+            [
+                "name": .string(name), "uses": "command", "mode": .string(mode), "model": .optional(model),
+                "command": .strings(command), "args": [], "env": .object(variables), "needs": .strings(needs),
+                "params": params, "output": "none", "port": port.map { .int($0) } ?? .null, "environment": .null,
+                "resources": ["cpu": cpu.map { .double($0) } ?? .null, "memoryMB": memoryMB.map { .int($0) } ?? .null],
+                "restart": restart ?? [
+                    "policy": "always", "backoffSeconds": .double(0.1), "maxBackoffSeconds": .double(0.4),
+                    "maxRestarts": .null,
+                ],
+                "health": health, "timeoutSeconds": timeoutSeconds.map { .double($0) } ?? .null,
+            ]
     }
 
     /// A shell command line as a task command.
