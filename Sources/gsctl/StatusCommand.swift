@@ -119,7 +119,8 @@ enum StatusCommand {
             }
             for task in tasks {
                 let cpu = task["cpuPercent"]?.doubleValue.map { ByteText.fixed($0) + "%" } ?? "-"
-                let rss = task["rssKB"]?.intValue.map { "\($0 / 1024) MB" } ?? "-"
+                let limit = task["memoryLimitMB"]?.intValue.map { " of \($0)" } ?? ""
+                let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)\(limit) MB" } ?? "-"
                 details +=
                     "\(name)/\(task["name"]?.stringValue ?? ""): \(task["state"]?.stringValue ?? "?")"
                     + " pid \(task["pid"]?.intValue.map(String.init) ?? "-") cpu \(cpu) rss \(rss)"

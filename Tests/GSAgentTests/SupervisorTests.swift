@@ -462,7 +462,8 @@ struct SupervisorTests {
     @Test func statusFileRoundTripsAndReportsResources() throws {
         let fixture = Fixture()
         defer { fixture.cleanUp() }
-        try fixture.release("r1", tasks: [Fixture.task("svc", command: Fixture.shell("exec sleep 300"))])
+        try fixture.release(
+            "r1", tasks: [Fixture.task("svc", command: Fixture.shell("exec sleep 300"), memoryMB: 256)])
         fixture.activate("r1")
         let loop = try fixture.loop()
         loop.reload()
@@ -480,6 +481,7 @@ struct SupervisorTests {
         #expect(task.mode == "service")
         #expect(task.pid == loop.status.task("svc")?.pid)
         #expect((task.rssKB ?? 0) > 0)
+        #expect(task.memoryLimitMB == 256)
         #expect(task.startedAt != nil)
         #expect(try SupervisorStatus(json: status.json, what: "status") == status)
     }

@@ -42,6 +42,8 @@ public struct SupervisorStatus: Sendable, Hashable {
         public var cpuPercent: Double?
         /// Summed over the task's process group.
         public var rssKB: Int?
+        /// `resources.memoryMB`: the supervisor restarts the task when `rssKB` goes over it.
+        public var memoryLimitMB: Int?
         /// Unix seconds when its current process started.
         public var startedAt: Int?
         public var message: String?
@@ -59,6 +61,7 @@ public struct SupervisorStatus: Sendable, Hashable {
                 "pid": pid.map { .int(Int($0)) } ?? .null, "restarts": .int(restarts),
                 "lastExit": lastExit.map { .int($0) } ?? .null, "healthy": healthy.map { .bool($0) } ?? .null,
                 "cpuPercent": cpuPercent.map { .double($0) } ?? .null, "rssKB": rssKB.map { .int($0) } ?? .null,
+                "memoryLimitMB": memoryLimitMB.map { .int($0) } ?? .null,
                 "startedAt": startedAt.map { .int($0) } ?? .null, "message": .optional(message),
             ]
         }
@@ -124,6 +127,7 @@ public struct SupervisorStatus: Sendable, Hashable {
             if case .bool(let healthy)? = fields["healthy"] { entry.healthy = healthy }
             entry.cpuPercent = try task.number(fields, "cpuPercent")
             entry.rssKB = try task.int(fields, "rssKB")
+            entry.memoryLimitMB = try task.int(fields, "memoryLimitMB")
             entry.startedAt = try task.int(fields, "startedAt")
             entry.message = try task.string(fields, "message")
             tasks.append(entry)

@@ -73,6 +73,7 @@ extension Supervisor {
             entry.healthy = task.health == nil ? nil : healthy
             entry.cpuPercent = cpuPercent
             entry.rssKB = rssKB
+            entry.memoryLimitMB = task.memoryMB
             entry.startedAt = pid == nil ? nil : startedAt
             entry.message = message
             return entry
