@@ -323,6 +323,40 @@ struct SupervisorTests {
         #expect(fixture.processes(task: "hog").isEmpty)
     }
 
+    @Test(.enabled(if: Supervisor.CPUQuota.hierarchy() != nil, "needs a writable cgroup cpu hierarchy (root)"))
+    func cpuGrantIsAHardCapWhereCgroupsAllowIt() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        // A busy loop takes a whole core when nothing stops it; its grant is a fifth of one.
+        try fixture.release(
+            "r1", tasks: [Fixture.task("burn", command: Fixture.shell("while :; do :; done"), cpu: 0.2)])
+        fixture.activate("r1")
+        let loop = try fixture.loop()
+        loop.reload()
+        let hierarchy = try #require(Supervisor.CPUQuota.hierarchy())
+        let directory = Supervisor.CPUQuota.directory(in: hierarchy, root: fixture.root, task: "burn")
+        #expect(fixture.drive(loop) { fixture.state(loop, "burn") == .ready })
+        let pid = try #require(loop.status.task("burn")?.pid)
+        func read(_ name: String) -> String {
+            (try? FileSystem.read(FileSystem.join(directory, name), limit: 1 << 16)).map {
+                String(decoding: $0, as: UTF8.self)
+            } ?? ""
+        }
+        #expect(read("cgroup.procs").split(separator: "\n").contains(Substring(String(pid))))
+        if hierarchy.version == 2 {
+            #expect(read("cpu.max") == "20000 100000\n")
+        } else {
+            #expect(read("cpu.cfs_quota_us") == "20000\n")
+        }
+        // Its CPU use over the supervisor's last one-second sample, after three seconds.
+        let settled = ChildProcess.now() + 3
+        fixture.drive(loop, timeout: 4) { ChildProcess.now() > settled }
+        let used = try #require(loop.status.task("burn")?.cpuPercent)
+        #expect(used < 50, "a busy loop capped at 0.2 cores used \(used)% of one")
+        loop.stopAll()
+        #expect(FileSystem.kind(of: directory) != .directory, "the task's cgroup is removed once it stops")
+    }
+
     // MARK: logs
 
     @Test func logsRotateKeepingThreeOldFiles() throws {

@@ -163,7 +163,16 @@ public final class SupervisorLoop {
                 unlink(paths.exitFile(task.name))
                 arguments = Supervisor.TaskLaunch.wrapJob(arguments, exitFile: paths.exitFile(task.name))
             }
-            Self.appendLine("--- gsctl supervisor: starting \(task.name) (release \(release.name))", to: log)
+            var capped = ""
+            if let cpu = task.cpu,
+                let quota = Supervisor.CPUQuota.prepare(
+                    root: paths.root, task: task.name, cpu: cpu, events: { self.event($0) })
+            {
+                arguments = Supervisor.CPUQuota.wrap(arguments, directory: quota.directory)
+                capped = "; CPU capped at \(JSONValue.format(cpu)) core(s) by cgroup v\(quota.hierarchy.version)"
+            }
+            Self.appendLine(
+                "--- gsctl supervisor: starting \(task.name) (release \(release.name)\(capped))", to: log)
             let pid = try Supervisor.Spawner.spawn(
                 Supervisor.SpawnRequest(
                     arguments: arguments, environment: environment, directory: release.directory, output: log))
@@ -180,7 +189,7 @@ public final class SupervisorLoop {
             runtime.nextProbeAt = now + (task.health?.initialDelaySeconds ?? 0)
             runtime.nextReadyCheckAt = now + options.readyAfterSeconds
             writeRecord(runtime, exit: nil)
-            event("started \(task.name) (pid \(pid))")
+            event("started \(task.name) (pid \(pid)\(capped))")
         } catch {
             // Cannot start (missing program, bad directory): an exit like a shell's 127.
             runtime.startedClock = now
@@ -236,6 +245,7 @@ public final class SupervisorLoop {
     func exited(_ runtime: Supervisor.TaskRuntime, code: Int32?, now: Double, reason: String? = nil) {
         if let pid = runtime.pid { Supervisor.signalGroup(pid, SIGKILL) }  // what is left of it goes too
         runtime.forgetProcess()
+        if runtime.task.cpu != nil { Supervisor.CPUQuota.remove(root: paths.root, task: runtime.name) }
         runtime.lastExit = code.map(Int.init)
         if now - runtime.startedClock >= max(options.stableSeconds, runtime.task.restart.maxBackoffSeconds) {
             runtime.streak = 0

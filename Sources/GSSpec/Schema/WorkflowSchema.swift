@@ -49,7 +49,7 @@ enum WorkflowSchema {
         [
             Property(
                 "cpu", .number(minimum: 0.01, maximum: nil),
-                "cores: the task's thread pools are sized to it (GS_CPUS, OMP_NUM_THREADS); not a hard quota"),
+                "cores: the task sizes its thread pools to it (GS_CPUS); a cgroup caps it where the agent may make one"),
             Property(
                 "memoryMB", .positiveInteger,
                 "MiB its processes may hold resident; the supervisor restarts a task that holds more"),
