@@ -80,6 +80,16 @@ extension Supervisor {
             return (directory, hierarchy)
         }
 
+        /// Whether a task here would get its cap: sets one up for a throwaway root and removes
+        /// it (a writable hierarchy may still refuse, e.g. v2 inside a container whose cgroup
+        /// holds processes cannot delegate its controllers).
+        static func works() -> Bool {
+            let root = "/nonexistent/gsctl-probe-\(getpid())"
+            guard prepare(root: root, task: "probe", cpu: 0.5) != nil else { return false }
+            remove(root: root, task: "probe")
+            return true
+        }
+
         /// `arguments` run by a shell that first moves itself into `directory`'s cgroup.
         static func wrap(_ arguments: [String], directory: String) -> [String] {
             let script = "echo $$ > \"$1/cgroup.procs\" 2>/dev/null; shift; exec \"$@\""
