@@ -118,7 +118,11 @@ enum StatusCommand {
                     "\(name): drift \(drift["kind"]?.stringValue ?? "") \(drift["path"]?.stringValue ?? ""): \(drift["detail"]?.stringValue ?? "")\n"
             }
             for task in tasks {
-                let cpu = task["cpuPercent"]?.doubleValue.map { ByteText.fixed($0) + "%" } ?? "-"
+                var cpu = task["cpuPercent"]?.doubleValue.map { ByteText.fixed($0) + "%" } ?? "-"
+                if let cores = task["cpuCores"]?.doubleValue {
+                    let cap = task["cpuCap"]?.stringValue.map { "capped by \($0)" } ?? "advisory"
+                    cpu += " of \(JSONValue.format(cores)) core(s) (\(cap))"
+                }
                 let limit = task["memoryLimitMB"]?.intValue.map { " of \($0)" } ?? ""
                 let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)\(limit) MB" } ?? "-"
                 details +=

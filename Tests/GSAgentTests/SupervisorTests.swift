@@ -353,7 +353,15 @@ struct SupervisorTests {
         fixture.drive(loop, timeout: 4) { ChildProcess.now() > settled }
         let used = try #require(loop.status.task("burn")?.cpuPercent)
         #expect(used < 50, "a busy loop capped at 0.2 cores used \(used)% of one")
-        loop.stopAll()
+        #expect(loop.status.task("burn")?.cpuCores == 0.2)
+        #expect(loop.status.task("burn")?.cpuCap == "cgroup v\(hierarchy.version)")
+        // A supervisor that restarts adopts the task and still knows it is capped.
+        loop.abandon()
+        let next = try fixture.loop()
+        next.reload()
+        #expect(next.status.task("burn")?.pid == pid)
+        #expect(next.status.task("burn")?.cpuCap == "cgroup v\(hierarchy.version)")
+        next.stopAll()
         #expect(FileSystem.kind(of: directory) != .directory, "the task's cgroup is removed once it stops")
     }
 

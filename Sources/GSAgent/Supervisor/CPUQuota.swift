@@ -90,6 +90,17 @@ extension Supervisor {
             return true
         }
 
+        /// "cgroup vN" when `pid` runs in the task's capped cgroup (a task adopted from an
+        /// earlier supervisor keeps the cap it was started with), else nil.
+        static func cap(of pid: pid_t, root: String, task: String) -> String? {
+            guard let hierarchy = hierarchy(),
+                let bytes = try? FileSystem.read(
+                    FileSystem.join(directory(in: hierarchy, root: root, task: task), "cgroup.procs"), limit: 1 << 20)
+            else { return nil }
+            let members = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            return members.contains(Substring(String(pid))) ? "cgroup v\(hierarchy.version)" : nil
+        }
+
         /// `arguments` run by a shell that first moves itself into `directory`'s cgroup.
         static func wrap(_ arguments: [String], directory: String) -> [String] {
             let script = "echo $$ > \"$1/cgroup.procs\" 2>/dev/null; shift; exec \"$@\""

@@ -33,6 +33,7 @@ extension SupervisorLoop {
                     runtime.isChild = waitpid(record.pid, &status, WNOHANG) == 0
                     runtime.startedAt = record.startedAt
                     runtime.startedClock = now - elapsed
+                    runtime.cpuCap = Supervisor.CPUQuota.cap(of: record.pid, root: paths.root, task: runtime.name)
                     runtime.state = runtime.task.mode == .job ? .running : .starting
                     runtime.nextProbeAt = max(
                         now, runtime.startedClock + (runtime.task.health?.initialDelaySeconds ?? 0))

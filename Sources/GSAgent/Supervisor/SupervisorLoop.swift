@@ -170,6 +170,7 @@ public final class SupervisorLoop {
             {
                 arguments = Supervisor.CPUQuota.wrap(arguments, directory: quota.directory)
                 capped = "; CPU capped at \(JSONValue.format(cpu)) core(s) by cgroup v\(quota.hierarchy.version)"
+                runtime.cpuCap = "cgroup v\(quota.hierarchy.version)"
             }
             Self.appendLine(
                 "--- gsctl supervisor: starting \(task.name) (release \(release.name)\(capped))", to: log)
@@ -178,6 +179,7 @@ public final class SupervisorLoop {
                     arguments: arguments, environment: environment, directory: release.directory, output: log))
             runtime.pid = pid
             runtime.isChild = true
+            if capped.isEmpty { runtime.cpuCap = nil }
             runtime.startTime = Supervisor.ProcFS.sample(pid)?.startTime ?? 0
             runtime.startedAt = Int(time(nil))
             runtime.startedClock = now

@@ -44,6 +44,11 @@ public struct SupervisorStatus: Sendable, Hashable {
         public var rssKB: Int?
         /// `resources.memoryMB`: the supervisor restarts the task when `rssKB` goes over it.
         public var memoryLimitMB: Int?
+        /// `resources.cpu`: the cores granted to the task.
+        public var cpuCores: Double?
+        /// What holds the running task to `cpuCores` ("cgroup v2"); nil when only the task's
+        /// own thread count does (`GS_CPUS`).
+        public var cpuCap: String?
         /// Unix seconds when its current process started.
         public var startedAt: Int?
         public var message: String?
@@ -62,6 +67,7 @@ public struct SupervisorStatus: Sendable, Hashable {
                 "lastExit": lastExit.map { .int($0) } ?? .null, "healthy": healthy.map { .bool($0) } ?? .null,
                 "cpuPercent": cpuPercent.map { .double($0) } ?? .null, "rssKB": rssKB.map { .int($0) } ?? .null,
                 "memoryLimitMB": memoryLimitMB.map { .int($0) } ?? .null,
+                "cpuCores": cpuCores.map { .double($0) } ?? .null, "cpuCap": .optional(cpuCap),
                 "startedAt": startedAt.map { .int($0) } ?? .null, "message": .optional(message),
             ]
         }
@@ -128,6 +134,8 @@ public struct SupervisorStatus: Sendable, Hashable {
             entry.cpuPercent = try task.number(fields, "cpuPercent")
             entry.rssKB = try task.int(fields, "rssKB")
             entry.memoryLimitMB = try task.int(fields, "memoryLimitMB")
+            entry.cpuCores = try task.number(fields, "cpuCores")
+            entry.cpuCap = try task.string(fields, "cpuCap")
             entry.startedAt = try task.int(fields, "startedAt")
             entry.message = try task.string(fields, "message")
             tasks.append(entry)

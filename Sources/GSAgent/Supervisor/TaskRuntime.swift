@@ -47,6 +47,8 @@ extension Supervisor {
         var lastSampleAt: Double = 0
         var cpuPercent: Double?
         var rssKB: Int?
+        /// What enforces `resources.cpu` on the current process ("cgroup v1"); nil: advisory.
+        var cpuCap: String?
 
         init(task: SupervisedTask) { self.task = task }
 
@@ -63,6 +65,7 @@ extension Supervisor {
             cpuPercent = nil
             rssKB = nil
             lastTicks = nil
+            cpuCap = nil
         }
 
         var status: SupervisorStatus.TaskStatus {
@@ -74,6 +77,8 @@ extension Supervisor {
             entry.cpuPercent = cpuPercent
             entry.rssKB = rssKB
             entry.memoryLimitMB = task.memoryMB
+            entry.cpuCores = task.cpu
+            entry.cpuCap = pid == nil ? nil : cpuCap
             entry.startedAt = pid == nil ? nil : startedAt
             entry.message = message
             return entry
