@@ -22,7 +22,6 @@ stage's FPS.
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import numpy as np  # noqa: E402
 import benchlib  # noqa: E402
 from analytics import Analyzer  # noqa: E402
 from detector import Detector  # noqa: E402
+from gs_task import cpu_threads  # noqa: E402
 from tracker import Tracker  # noqa: E402
 
 VTEST = benchlib.VTEST
@@ -240,8 +240,7 @@ def main():
     report["pipeline"] = []
     # First as deployed: the agent grants detect `resources.cpu` cores (GS_CPUS) and the task
     # runs that many onnxruntime threads; then at onnxruntime's default, a thread per core.
-    granted = (resources.get("detect") or {}).get("cpu")
-    deployed = int(tasks["detect"].get("threads") or (max(1, math.ceil(granted)) if granted else 0))
+    deployed = cpu_threads(tasks["detect"].get("threads"), (resources.get("detect") or {}).get("cpu") or 0)
     for detect_threads in dict.fromkeys((deployed, 0)):  # once when nothing is granted
         alone = Detector(model, threads=detect_threads, spin=False)
         alone.detect(frames[0][1])

@@ -19,6 +19,9 @@ extension Supervisor {
         struct Hierarchy: Equatable {
             var mount: String
             var version: Int
+
+            /// How status and logs name it: "cgroup v1", "cgroup v2".
+            var name: String { "cgroup v\(version)" }
         }
 
         /// CFS period: 100 ms, the kernel's default; the quota is the cores times it.
@@ -98,7 +101,7 @@ extension Supervisor {
                     FileSystem.join(directory(in: hierarchy, root: root, task: task), "cgroup.procs"), limit: 1 << 20)
             else { return nil }
             let members = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-            return members.contains(Substring(String(pid))) ? "cgroup v\(hierarchy.version)" : nil
+            return members.contains(Substring(String(pid))) ? hierarchy.name : nil
         }
 
         /// `arguments` run by a shell that first moves itself into `directory`'s cgroup.

@@ -163,15 +163,15 @@ public final class SupervisorLoop {
                 unlink(paths.exitFile(task.name))
                 arguments = Supervisor.TaskLaunch.wrapJob(arguments, exitFile: paths.exitFile(task.name))
             }
-            var capped = ""
+            var cap: String?
             if let cpu = task.cpu,
                 let quota = Supervisor.CPUQuota.prepare(
                     root: paths.root, task: task.name, cpu: cpu, events: { self.event($0) })
             {
                 arguments = Supervisor.CPUQuota.wrap(arguments, directory: quota.directory)
-                capped = "; CPU capped at \(JSONValue.format(cpu)) core(s) by cgroup v\(quota.hierarchy.version)"
-                runtime.cpuCap = "cgroup v\(quota.hierarchy.version)"
+                cap = quota.hierarchy.name
             }
+            let capped = cap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? ""
             Self.appendLine(
                 "--- gsctl supervisor: starting \(task.name) (release \(release.name)\(capped))", to: log)
             let pid = try Supervisor.Spawner.spawn(
@@ -179,7 +179,7 @@ public final class SupervisorLoop {
                     arguments: arguments, environment: environment, directory: release.directory, output: log))
             runtime.pid = pid
             runtime.isChild = true
-            if capped.isEmpty { runtime.cpuCap = nil }
+            runtime.cpuCap = cap
             runtime.startTime = Supervisor.ProcFS.sample(pid)?.startTime ?? 0
             runtime.startedAt = Int(time(nil))
             runtime.startedClock = now

@@ -91,15 +91,15 @@ def measure_if_asked():
     raise SystemExit(0)
 
 
-def cpu_threads(requested=0):
+def cpu_threads(requested=0, cpus=None):
     """Threads for a compute pool (onnxruntime's intra-op threads): `requested` when the
-    task's params give it, else the cores `resources.cpu` grants (GS_CPUS, rounded up), else 0
-    (the library's default: every core, which on a small device takes the CPU the
-    workflow's other stages need)."""
+    task's params give it, else the cores `resources.cpu` grants (`cpus`, by default GS_CPUS,
+    rounded up), else 0 (the library's default: every core, which on a small device takes
+    the CPU the workflow's other stages need)."""
     if requested:
         return int(requested)
     try:
-        cpus = float(os.environ.get("GS_CPUS") or 0)
+        cpus = float(os.environ.get("GS_CPUS") or 0 if cpus is None else cpus)
     except ValueError:
         return 0
     return max(1, int(-(-cpus // 1))) if cpus > 0 else 0

@@ -16,6 +16,11 @@ class CPUThreadsTests(unittest.TestCase):
             with mock.patch.dict(os.environ, {"GS_CPUS": granted}):
                 self.assertEqual(cpu_threads(), threads, granted)
 
+    def test_a_grant_read_from_a_manifest_instead_of_the_environment(self):
+        with mock.patch.dict(os.environ, {"GS_CPUS": "4"}):
+            self.assertEqual(cpu_threads(0, 1.5), 2)
+            self.assertEqual(cpu_threads(0, 0), 0)
+
     def test_the_task_params_win_over_the_grant(self):
         with mock.patch.dict(os.environ, {"GS_CPUS": "1"}):
             self.assertEqual(cpu_threads(3), 3)
