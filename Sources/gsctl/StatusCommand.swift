@@ -123,8 +123,10 @@ enum StatusCommand {
                     let cap = task["cpuCap"]?.stringValue.map { "capped by \($0)" } ?? "advisory"
                     cpu += " of \(JSONValue.format(cores)) core(s) (\(cap))"
                 }
-                let limit = task["memoryLimitMB"]?.intValue.map { " of \($0)" } ?? ""
-                let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)\(limit) MB" } ?? "-"
+                let limit = task["memoryLimitMB"]?.intValue.map {
+                    " of \($0) MB (" + (task["memoryCap"]?.stringValue.map { "capped by \($0)" } ?? "sampled") + ")"
+                }
+                let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)" + (limit ?? " MB") } ?? "-"
                 details +=
                     "\(name)/\(task["name"]?.stringValue ?? ""): \(task["state"]?.stringValue ?? "?")"
                     + " pid \(task["pid"]?.intValue.map(String.init) ?? "-") cpu \(cpu) rss \(rss)"

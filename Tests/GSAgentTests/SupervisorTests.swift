@@ -300,10 +300,9 @@ struct SupervisorTests {
         #expect(fixture.text("data/free/env").hasPrefix("cpus=none memory=none"))
     }
 
-    @Test func serviceOverItsMemoryLimitIsRestartedAndSaysWhy() throws {
-        let fixture = Fixture()
-        defer { fixture.cleanUp() }
-        // Holds 96 MiB of touched memory (resident, not just reserved) against a 32 MiB limit.
+    /// A task that holds 96 MiB of touched memory (resident, not just reserved) against a
+    /// 32 MiB limit, restarted only after a long backoff so the test sees the first exit.
+    fileprivate static func memoryHog(_ fixture: Fixture) throws {
         let hog = ["python3", "-c", "import time; b = b\"x\" * (96 << 20); time.sleep(300)"]
         try fixture.release(
             "r1",
@@ -314,13 +313,75 @@ struct SupervisorTests {
                     memoryMB: 32)
             ])
         fixture.activate("r1")
-        let loop = try fixture.loop()
+    }
+
+    @Test func serviceOverItsMemoryLimitIsRestartedAndSaysWhy() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        try Self.memoryHog(fixture)
+        // Without cgroups (an unprivileged agent) the supervisor's sample catches it.
+        var options = Fixture.fastOptions
+        options.cgroups = false
+        let loop = try fixture.loop(options)
         loop.reload()
         #expect(fixture.drive(loop, timeout: 20) { fixture.state(loop, "hog") == .backoff })
         let message = loop.status.task("hog")?.message ?? ""
         #expect(message.contains("is over its limit (resources.memoryMB: 32)"), "\(message)")
         #expect(message.contains("restart 1 in"), "\(message)")
         #expect(fixture.processes(task: "hog").isEmpty)
+    }
+
+    @Test(.enabled(if: Supervisor.MemoryLimit.works(), "needs a cgroup memory hierarchy the agent may write (root)"))
+    func memoryLimitIsEnforcedByTheKernelWhereCgroupsAllowIt() throws {
+        let fixture = Fixture()
+        defer { fixture.cleanUp() }
+        // First a task that stays under its limit: it runs in its cgroup, capped.
+        try fixture.release(
+            "r0", tasks: [Fixture.task("small", command: Fixture.shell("sleep 300"), memoryMB: 32)])
+        fixture.activate("r0")
+        let hierarchy = try #require(Supervisor.MemoryLimit.hierarchy())
+        let directory = Supervisor.TaskCgroups.directory(in: hierarchy, root: fixture.root, task: "small")
+        let first = try fixture.loop()
+        first.reload()
+        #expect(fixture.drive(first) { fixture.state(first, "small") == .ready })
+        let pid = try #require(first.status.task("small")?.pid)
+        #expect(Supervisor.TaskCgroups.contains(pid, directory: directory))
+        let limitFile = hierarchy.version == 2 ? "memory.max" : "memory.limit_in_bytes"
+        #expect(Supervisor.TaskCgroups.read(FileSystem.join(directory, limitFile)) == "\(32 << 20)\n")
+        #expect(first.status.task("small")?.memoryCap == hierarchy.name)
+        first.stopAll()
+        #expect(FileSystem.kind(of: directory) != .directory, "the task's cgroup is removed once it stops")
+
+        // Then one that goes over it: the kernel stops it at the allocation, and status says so.
+        try Self.memoryHog(fixture)
+        let loop = try fixture.loop()
+        loop.reload()
+        #expect(fixture.drive(loop, timeout: 20) { fixture.state(loop, "hog") == .backoff })
+        let message = loop.status.task("hog")?.message ?? ""
+        #expect(
+            message.contains("killed by the kernel: out of memory at its limit (resources.memoryMB: 32)"), "\(message)")
+        #expect(message.contains("restart 1 in"), "\(message)")
+        #expect((loop.status.task("hog")?.lastExit ?? 0) == 128 + Int(SIGKILL))
+        #expect(fixture.processes(task: "hog").isEmpty)
+        loop.stopAll()
+
+        // A helper killed at the limit while the main process lives on: restarted all the same.
+        let helper = "python3 -c 'b = b\"x\" * (96 << 20)'; sleep 300"
+        try fixture.release(
+            "r2",
+            tasks: [
+                Fixture.task(
+                    "parent", command: Fixture.shell(helper),
+                    restart: ["policy": "on-failure", "backoffSeconds": .double(30), "maxBackoffSeconds": .double(30)],
+                    memoryMB: 32)
+            ])
+        fixture.activate("r2")
+        let third = try fixture.loop()
+        third.reload()
+        #expect(fixture.drive(third, timeout: 20) { fixture.state(third, "parent") == .backoff })
+        let said = third.status.task("parent")?.message ?? ""
+        #expect(said.contains("out of memory at its limit (resources.memoryMB: 32) (one of its processes)"), "\(said)")
+        #expect(fixture.processes(task: "parent").isEmpty)
     }
 
     @Test(.enabled(if: Supervisor.CPUQuota.works(), "needs a cgroup cpu hierarchy the agent may write (root)"))
@@ -334,7 +395,7 @@ struct SupervisorTests {
         let loop = try fixture.loop()
         loop.reload()
         let hierarchy = try #require(Supervisor.CPUQuota.hierarchy())
-        let directory = Supervisor.CPUQuota.directory(in: hierarchy, root: fixture.root, task: "burn")
+        let directory = Supervisor.TaskCgroups.directory(in: hierarchy, root: fixture.root, task: "burn")
         #expect(fixture.drive(loop) { fixture.state(loop, "burn") == .ready })
         let pid = try #require(loop.status.task("burn")?.pid)
         func read(_ name: String) -> String {
@@ -524,6 +585,8 @@ struct SupervisorTests {
         #expect(task.pid == loop.status.task("svc")?.pid)
         #expect((task.rssKB ?? 0) > 0)
         #expect(task.memoryLimitMB == 256)
+        // The kernel enforces it where the agent may make a cgroup; the round trip keeps which.
+        #expect(task.memoryCap == (Supervisor.MemoryLimit.works() ? Supervisor.MemoryLimit.hierarchy()?.name : nil))
         #expect(task.startedAt != nil)
         #expect(try SupervisorStatus(json: status.json, what: "status") == status)
     }

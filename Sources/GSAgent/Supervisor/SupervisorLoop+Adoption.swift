@@ -34,6 +34,8 @@ extension SupervisorLoop {
                     runtime.startedAt = record.startedAt
                     runtime.startedClock = now - elapsed
                     runtime.cpuCap = Supervisor.CPUQuota.cap(of: record.pid, root: paths.root, task: runtime.name)
+                    runtime.memoryCap = Supervisor.MemoryLimit.cap(of: record.pid, root: paths.root, task: runtime.name)
+                    runtime.memoryKillsAtStart = Supervisor.MemoryLimit.kills(root: paths.root, task: runtime.name)
                     runtime.state = runtime.task.mode == .job ? .running : .starting
                     runtime.nextProbeAt = max(
                         now, runtime.startedClock + (runtime.task.health?.initialDelaySeconds ?? 0))
@@ -98,9 +100,11 @@ extension SupervisorLoop {
         }
     }
 
-    /// CPU and memory summed over each task's process group (its helpers count too). A task
-    /// over its `memoryMB` is stopped and restarted by its policy: sampled about once a second,
-    /// so a spike shorter than that goes unseen (no cgroup: the agent runs unprivileged too).
+    /// CPU and memory summed over each task's process group (its helpers count too). Where
+    /// `memoryMB` is not a cgroup limit (an unprivileged agent), a task over it is stopped and
+    /// restarted by its policy: sampled about once a second, so a spike shorter than that goes
+    /// unseen. Where it is, a task whose helper the kernel killed at the limit while its main
+    /// process lives on is restarted the same way, rather than left running without it.
     func sampleUsage(now: Double) {
         guard runtimes.contains(where: \.isActive) else { return }
         var groups: [pid_t: [Supervisor.ProcessSample]] = [:]
@@ -117,7 +121,15 @@ extension SupervisorLoop {
             runtime.lastSampleAt = now
             let residentKB = members.reduce(0) { $0 + (Supervisor.ProcFS.residentKB($1.pid) ?? 0) }
             runtime.rssKB = residentKB
-            if let limit = runtime.task.memoryMB, residentKB > limit * 1024 {
+            if runtime.memoryCap != nil {
+                // The main process still living: a killed helper (a dead leader is for `reap`).
+                if runtime.killedAtMemoryLimit(paths), Supervisor.ProcFS.isAlive(pid, startTime: runtime.startTime) {
+                    terminate(
+                        runtime,
+                        reason: Supervisor.MemoryLimit.killReason(megabytes: runtime.task.memoryMB ?? 0)
+                            + " (one of its processes)", now: now)
+                }
+            } else if let limit = runtime.task.memoryMB, residentKB > limit * 1024 {
                 terminate(
                     runtime,
                     reason: "resident memory \(residentKB / 1024) MiB is over its limit (resources.memoryMB: \(limit))",

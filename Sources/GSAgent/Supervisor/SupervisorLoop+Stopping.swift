@@ -40,7 +40,7 @@ extension SupervisorLoop {
                 self.reap(runtime)
             })
         runtime.forgetProcess()
-        if runtime.task.cpu != nil { Supervisor.CPUQuota.remove(root: paths.root, task: runtime.name) }
+        Supervisor.TaskCgroups.remove(root: paths.root, task: runtime.name)
         runtime.lastExit = code.map(Int.init)
         runtime.state = .stopped
         runtime.message = nil

@@ -24,6 +24,9 @@ public final class SupervisorLoop {
         public var logKeep: Int = 3
         /// A process that ran this long before exiting restarts with the initial backoff again.
         public var stableSeconds: Double = 10
+        /// Whether `resources` become hard limits in cgroups where the agent may create them;
+        /// false leaves the CPU grant advisory and the memory limit sampled.
+        public var cgroups = true
         /// Receives one line per event (start, exit, restart, adoption, release switch).
         public var events: (@Sendable (String) -> Void)?
 
@@ -163,15 +166,28 @@ public final class SupervisorLoop {
                 unlink(paths.exitFile(task.name))
                 arguments = Supervisor.TaskLaunch.wrapJob(arguments, exitFile: paths.exitFile(task.name))
             }
-            var cap: String?
-            if let cpu = task.cpu,
+            var directories: [String] = []
+            var cpuCap: String?
+            var memoryCap: String?
+            if options.cgroups, let cpu = task.cpu,
                 let quota = Supervisor.CPUQuota.prepare(
                     root: paths.root, task: task.name, cpu: cpu, events: { self.event($0) })
             {
-                arguments = Supervisor.CPUQuota.wrap(arguments, directory: quota.directory)
-                cap = quota.hierarchy.name
+                directories.append(quota.directory)
+                cpuCap = quota.hierarchy.name
             }
-            let capped = cap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? ""
+            if options.cgroups, let megabytes = task.memoryMB,
+                let limit = Supervisor.MemoryLimit.prepare(
+                    root: paths.root, task: task.name, megabytes: megabytes, events: { self.event($0) })
+            {
+                if !directories.contains(limit.directory) { directories.append(limit.directory) }
+                memoryCap = limit.hierarchy.name
+                runtime.memoryKillsAtStart = Supervisor.MemoryLimit.kills(root: paths.root, task: task.name)
+            }
+            arguments = Supervisor.TaskCgroups.wrap(arguments, directories: directories)
+            let capped =
+                (cpuCap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? "")
+                + (memoryCap.map { "; memory capped at \(task.memoryMB ?? 0) MiB by \($0)" } ?? "")
             Self.appendLine(
                 "--- gsctl supervisor: starting \(task.name) (release \(release.name)\(capped))", to: log)
             let pid = try Supervisor.Spawner.spawn(
@@ -179,7 +195,8 @@ public final class SupervisorLoop {
                     arguments: arguments, environment: environment, directory: release.directory, output: log))
             runtime.pid = pid
             runtime.isChild = true
-            runtime.cpuCap = cap
+            runtime.cpuCap = cpuCap
+            runtime.memoryCap = memoryCap
             runtime.startTime = Supervisor.ProcFS.sample(pid)?.startTime ?? 0
             runtime.startedAt = Int(time(nil))
             runtime.startedClock = now
@@ -246,8 +263,12 @@ public final class SupervisorLoop {
     /// Applies the restart policy to an exit.
     func exited(_ runtime: Supervisor.TaskRuntime, code: Int32?, now: Double, reason: String? = nil) {
         if let pid = runtime.pid { Supervisor.signalGroup(pid, SIGKILL) }  // what is left of it goes too
+        var reason = reason
+        if reason == nil, runtime.killReason == nil, runtime.killedAtMemoryLimit(paths) {
+            reason = Supervisor.MemoryLimit.killReason(megabytes: runtime.task.memoryMB ?? 0)
+        }
         runtime.forgetProcess()
-        if runtime.task.cpu != nil { Supervisor.CPUQuota.remove(root: paths.root, task: runtime.name) }
+        Supervisor.TaskCgroups.remove(root: paths.root, task: runtime.name)
         runtime.lastExit = code.map(Int.init)
         if now - runtime.startedClock >= max(options.stableSeconds, runtime.task.restart.maxBackoffSeconds) {
             runtime.streak = 0

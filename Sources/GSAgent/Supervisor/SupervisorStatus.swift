@@ -42,8 +42,13 @@ public struct SupervisorStatus: Sendable, Hashable {
         public var cpuPercent: Double?
         /// Summed over the task's process group.
         public var rssKB: Int?
-        /// `resources.memoryMB`: the supervisor restarts the task when `rssKB` goes over it.
+        /// `resources.memoryMB`: the most the task may hold, enforced by the kernel where
+        /// `memoryCap` names a cgroup, else by the supervisor restarting it when `rssKB` goes
+        /// over it.
         public var memoryLimitMB: Int?
+        /// What holds the running task to `memoryLimitMB` ("cgroup v1"); nil when the
+        /// supervisor's sampling does.
+        public var memoryCap: String?
         /// `resources.cpu`: the cores granted to the task.
         public var cpuCores: Double?
         /// What holds the running task to `cpuCores` ("cgroup v2"); nil when only the task's
@@ -66,7 +71,7 @@ public struct SupervisorStatus: Sendable, Hashable {
                 "pid": pid.map { .int(Int($0)) } ?? .null, "restarts": .int(restarts),
                 "lastExit": lastExit.map { .int($0) } ?? .null, "healthy": healthy.map { .bool($0) } ?? .null,
                 "cpuPercent": cpuPercent.map { .double($0) } ?? .null, "rssKB": rssKB.map { .int($0) } ?? .null,
-                "memoryLimitMB": memoryLimitMB.map { .int($0) } ?? .null,
+                "memoryLimitMB": memoryLimitMB.map { .int($0) } ?? .null, "memoryCap": .optional(memoryCap),
                 "cpuCores": cpuCores.map { .double($0) } ?? .null, "cpuCap": .optional(cpuCap),
                 "startedAt": startedAt.map { .int($0) } ?? .null, "message": .optional(message),
             ]
@@ -134,6 +139,7 @@ public struct SupervisorStatus: Sendable, Hashable {
             entry.cpuPercent = try task.number(fields, "cpuPercent")
             entry.rssKB = try task.int(fields, "rssKB")
             entry.memoryLimitMB = try task.int(fields, "memoryLimitMB")
+            entry.memoryCap = try task.string(fields, "memoryCap")
             entry.cpuCores = try task.number(fields, "cpuCores")
             entry.cpuCap = try task.string(fields, "cpuCap")
             entry.startedAt = try task.int(fields, "startedAt")

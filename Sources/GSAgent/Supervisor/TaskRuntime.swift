@@ -49,6 +49,12 @@ extension Supervisor {
         var rssKB: Int?
         /// What enforces `resources.cpu` on the current process ("cgroup v1"); nil: advisory.
         var cpuCap: String?
+        /// What enforces `resources.memoryMB` on the current process ("cgroup v1"); nil: the
+        /// supervisor's once-a-second sample of its resident memory does.
+        var memoryCap: String?
+        /// The cgroup's count of out-of-memory kills when the process started: a kill after
+        /// that is this process's.
+        var memoryKillsAtStart = 0
 
         init(task: SupervisedTask) { self.task = task }
 
@@ -56,6 +62,12 @@ extension Supervisor {
 
         /// Starting, running or ready: a process is (or should be) there.
         var isActive: Bool { pid != nil }
+
+        /// Whether the kernel has killed one of its processes at its cgroup's memory limit
+        /// since it started.
+        func killedAtMemoryLimit(_ paths: SupervisorPaths) -> Bool {
+            memoryCap != nil && Supervisor.MemoryLimit.kills(root: paths.root, task: name) > memoryKillsAtStart
+        }
 
         func forgetProcess() {
             pid = nil
@@ -66,6 +78,8 @@ extension Supervisor {
             rssKB = nil
             lastTicks = nil
             cpuCap = nil
+            memoryCap = nil
+            memoryKillsAtStart = 0
         }
 
         var status: SupervisorStatus.TaskStatus {
@@ -79,6 +93,7 @@ extension Supervisor {
             entry.memoryLimitMB = task.memoryMB
             entry.cpuCores = task.cpu
             entry.cpuCap = pid == nil ? nil : cpuCap
+            entry.memoryCap = pid == nil ? nil : memoryCap
             entry.startedAt = pid == nil ? nil : startedAt
             entry.message = message
             return entry

@@ -52,7 +52,8 @@ enum WorkflowSchema {
                 "cores: the task sizes its thread pools to it (GS_CPUS); a cgroup caps it where the agent may make one"),
             Property(
                 "memoryMB", .positiveInteger,
-                "MiB its processes may hold resident; the supervisor restarts a task that holds more"),
+                "MiB its processes may hold: a cgroup limit where the agent may make one, else sampled; over it, the task is restarted"
+            ),
         ])
 
     static let task = ObjectSchema(
