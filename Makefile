@@ -52,6 +52,8 @@ demo: build models
 	$(GSCTL) status Specs --host local-1
 	@echo "== gsctl status --models (what precision: auto measured on the host and chose)"
 	$(GSCTL) status Specs --host local-1 --models
+	@echo "== gsctl logs (the detect task's last lines, read from the host; -f follows)"
+	$(GSCTL) logs local-1/detect --tail 3 Specs
 	@echo "== the crowd service answers on http://127.0.0.1:8080/status (counts from vtest.avi)"
 	@python3 scripts/show-crowd-status.py http://127.0.0.1:8080/status
 

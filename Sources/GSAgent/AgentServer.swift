@@ -204,6 +204,22 @@ public final class AgentServer {
         case "bench":
             try requireLease(for: Self.activationLeaseSeconds)
             return try bench(request)
+        case "logs":
+            // Read-only: the last lines of a task's log (or the supervisor's), or what was
+            // appended since the cursor a follower holds (`gsctl logs -f`).
+            guard let name = request["name"]?.stringValue else {
+                return ["names": .strings(LogTail.names(layout))]
+            }
+            let limit = min(max(request["limit"]?.intValue ?? 1 << 20, 1), 8 << 20)
+            let chunk: LogTail.Chunk
+            if let cursor = LogTail.Cursor(json: request["cursor"]) {
+                chunk = try LogTail.since(layout, name: name, cursor: cursor, limit: limit)
+            } else {
+                chunk = try LogTail.last(
+                    layout, name: name, lines: max(0, request["lines"]?.intValue ?? 50), limit: limit)
+            }
+            pendingPayload = chunk.bytes
+            return ["cursor": chunk.cursor.json, "skipped": .int(chunk.skipped)]
         case "probe":
             return [
                 "facts": HostFacts.json(root: layout.root),

@@ -15,6 +15,7 @@ enum CLI {
         DiffCommand.spec,
         StatusCommand.spec,
         HistoryCommand.spec,
+        LogsCommand.spec,
         RollbackCommand.spec,
         AgentCommand.spec,
         HostsCommand.spec,
