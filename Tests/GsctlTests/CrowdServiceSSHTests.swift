@@ -174,6 +174,10 @@ struct CrowdServiceSSHTests {
         let status = Self.serve(fleet, "/status") as? [String: Any]
         let stages = (status?["stages"] as? [String: Any])?.keys.sorted() ?? []
         #expect(stages == ["analyze", "detect", "frames", "track"], "\(status ?? [:])")
+        // Its operator reads the detector's own words over SSH (`gsctl logs`).
+        let logs = try gsctl(["logs", "box1/detect", "--tail", "20", "Specs"], cwd: fleet.path)
+        #expect(logs.status == 0, "\(logs.err)")
+        #expect(logs.out.contains("detect: loaded model.onnx in "), "\(logs.out)")
 
         try Self.writeSpecs(fleet, precision: "int8-mixed")
         try fleet.commit("int8-mixed")
