@@ -281,9 +281,15 @@ public enum VariantBench {
             task, release: release, paths: paths, base: Supervisor.Spawner.currentEnvironment())
         environment["GS_MODEL"] = model
         environment["GS_MEASURE"] = work
+        // Measured under the limits the service will run under (its CPU quota, its memory
+        // limit), in a cgroup of its own: the service of the running release keeps its own.
+        let limits = Self.limits(for: task, paths: paths)
+        defer { Supervisor.TaskCgroups.remove(root: paths.root, task: limits.group) }
+        let killsBefore = Supervisor.MemoryLimit.kills(root: paths.root, task: limits.group)
         let request = Supervisor.SpawnRequest(
-            arguments: try Supervisor.TaskLaunch.arguments(task, release: release), environment: environment,
-            directory: directory, output: FileSystem.join(work, "task.log"))
+            arguments: Supervisor.TaskCgroups.wrap(
+                try Supervisor.TaskLaunch.arguments(task, release: release), directories: limits.directories),
+            environment: environment, directory: directory, output: FileSystem.join(work, "task.log"))
         let pid = try Supervisor.Spawner.spawn(request)
         let started = ChildProcess.now()
         var status: Int32 = 0
@@ -306,6 +312,12 @@ public enum VariantBench {
             usleep(20_000)
         }
         if ignored { return false }
+        if limits.memory, let limit = task.memoryMB,
+            Supervisor.MemoryLimit.kills(root: paths.root, task: limits.group) > killsBefore
+        {
+            row.problem = "the task's measurement was \(Supervisor.MemoryLimit.killReason(megabytes: limit))"
+            return true
+        }
         let resultPath = FileSystem.join(work, "result.json")
         guard FileSystem.kind(of: resultPath) == .file else {
             if Supervisor.Spawner.exitCode(status) != 0 {
@@ -325,7 +337,32 @@ public enum VariantBench {
         row.peakMemoryMB = result["peakRssMB"]?.doubleValue
         row.p50Ms = percentile(times, 0.5)
         row.p95Ms = percentile(times, 0.95)
+        if let limit = task.memoryMB, let peak = row.peakMemoryMB, peak > Double(limit) {
+            // Where the limit is not a cgroup's, the service would be restarted over and over.
+            row.problem =
+                "its peak memory \(DecimalText.fixed(peak, digits: 0)) MB is over the task's limit (resources.memoryMB: \(limit))"
+        }
         return true
+    }
+
+    /// The cgroups a measurement of `task` runs in: its CPU quota and memory limit where the
+    /// agent may make cgroups, under the name `measure.<task>` (a task name has no dot).
+    static func limits(for task: SupervisedTask, paths: SupervisorPaths) -> (
+        group: String, directories: [String], memory: Bool
+    ) {
+        let group = "measure." + task.name
+        var directories: [String] = []
+        var memory = false
+        if let cpu = task.cpu, let quota = Supervisor.CPUQuota.prepare(root: paths.root, task: group, cpu: cpu) {
+            directories.append(quota.directory)
+        }
+        if let megabytes = task.memoryMB,
+            let limit = Supervisor.MemoryLimit.prepare(root: paths.root, task: group, megabytes: megabytes)
+        {
+            if !directories.contains(limit.directory) { directories.append(limit.directory) }
+            memory = true
+        }
+        return (group, directories, memory)
     }
 
     /// The fallback for tasks that do not answer GS_MEASURE: gsctl's own executor.

@@ -45,12 +45,27 @@ struct VariantBenchTests {
         ]
     }
 
-    static func release(_ fixture: SupervisorFixture, models: JSONValue) throws -> String {
+    /// Like `runtime`, except that fp32 holds 96 MiB of touched memory while it measures,
+    /// and each variant reports its real peak (VmHWM, as gs_task.peak_rss_mb does).
+    static let hungryRuntime = runtime.replacingOccurrences(
+        of: "variant = model.split(\"/\")[-2]\n",
+        with: "variant = model.split(\"/\")[-2]\nheld = b\"x\" * (96 << 20) if variant == \"fp32\" else b\"\"\n"
+    )
+    .replacingOccurrences(
+        of: "\"peakRssMB\": 42.0",
+        with:
+            "\"peakRssMB\": [int(l.split()[1]) / 1024 for l in open(\"/proc/self/status\") if l.startswith(\"VmHWM\")][0]"
+    )
+
+    static func release(
+        _ fixture: SupervisorFixture, models: JSONValue, runtime: String = runtime, memoryMB: Int? = nil
+    ) throws -> String {
         let directory = try fixture.release(
             "r1",
             tasks: [
                 SupervisorFixture.task(
-                    "detect", command: ["python3", "bin/runtime.py"], model: "det", restart: ["policy": "never"])
+                    "detect", command: ["python3", "bin/runtime.py"], model: "det", restart: ["policy": "never"],
+                    memoryMB: memoryMB)
             ],
             models: models, files: ["bin/runtime.py": runtime])
         for name in ["fp32", "fp16", "int8"] {
@@ -127,6 +142,34 @@ struct VariantBenchTests {
         // Nothing qualifies: the float model runs, and the table says why.
         #expect(table.chosen == "fp32")
         #expect(table.reason.hasPrefix("no variant qualified"))
+    }
+
+    /// A variant that needs more memory than the task may hold would not stay up as a
+    /// service: it does not qualify. Where the limit is a cgroup's, the kernel stops its
+    /// measurement at the limit, as it would stop the service.
+    @Test func aVariantOverTheTasksMemoryLimitDoesNotQualify() throws {
+        let fixture = SupervisorFixture()
+        defer { fixture.cleanUp() }
+        let models: JSONValue = [
+            "det": ["precision": "auto", "variants": ["fp32": Self.variant("fp32"), "int8": Self.variant("int8")]]
+        ]
+        _ = try Self.release(fixture, models: models, runtime: Self.hungryRuntime, memoryMB: 48)
+        let table = try #require(
+            VariantBench.measure(["det"], release: "r1", entries: models, layout: HostLayout(root: fixture.root)).first)
+        let rows = Dictionary(uniqueKeysWithValues: table.rows.map { ($0.variant, $0) })
+        let problem = rows["fp32"]?.problem ?? ""
+        if Supervisor.MemoryLimit.works() {
+            #expect(
+                problem.contains("killed by the kernel: out of memory at its limit (resources.memoryMB: 48)"),
+                "\(problem)")
+            let hierarchy = try #require(Supervisor.MemoryLimit.hierarchy())
+            let group = Supervisor.TaskCgroups.directory(in: hierarchy, root: fixture.root, task: "measure.detect")
+            #expect(FileSystem.kind(of: group) != .directory, "the measurement's cgroup is removed")
+        } else {
+            #expect(problem.contains("over the task's limit (resources.memoryMB: 48)"), "\(problem)")
+        }
+        #expect(rows["int8"]?.problem == nil, "\(rows["int8"]?.problem ?? "")")
+        #expect(table.chosen == "int8", "\(table.reason)")
     }
 
     @Test func aTaskThatIgnoresTheMeasurementIsMeasuredWithGsctlsExecutor() throws {

@@ -35,3 +35,23 @@ class CPUThreadsTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PeakMemoryTests(unittest.TestCase):
+    """The memory column of `gsctl status --models` is the task's own peak: a task the agent
+    started must not report the agent's memory (getrusage's ru_maxrss would: Linux carries a
+    process's peak from before exec, the parent's after fork or posix_spawn)."""
+
+    def test_a_spawned_task_reports_its_own_peak_not_its_parents(self):
+        import subprocess
+        import sys
+
+        ballast = b"x" * (200 << 20)  # this process, the "agent", holds 200 MiB
+        tasks = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/tasks"
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); import gs_task; "
+                "held = b'y' * (40 << 20); print(gs_task.peak_rss_mb())")
+        out = subprocess.run([sys.executable, "-c", code, tasks], capture_output=True, text=True, check=True)
+        peak = float(out.stdout)
+        self.assertGreaterEqual(peak, 40)  # what it holds itself
+        self.assertLess(peak, 150, "the task's peak includes the parent's 200 MiB")
+        del ballast
