@@ -283,9 +283,11 @@ public enum VariantBench {
         environment["GS_MEASURE"] = work
         // Measured under the limits the service will run under (its CPU quota, its memory
         // limit), in a cgroup of its own: the service of the running release keeps its own.
-        let limits = Self.limits(for: task, paths: paths)
-        defer { Supervisor.TaskCgroups.remove(root: paths.root, task: limits.group) }
-        let killsBefore = Supervisor.MemoryLimit.kills(root: paths.root, task: limits.group)
+        // `measure.<task>`: a task name (a DNS label) has no dot, so no service's cgroup.
+        let group = "measure." + task.name
+        let limits = Supervisor.TaskCgroups.limits(for: task, root: paths.root, group: group)
+        defer { Supervisor.TaskCgroups.remove(root: paths.root, task: group) }
+        let killsBefore = Supervisor.MemoryLimit.kills(root: paths.root, task: group)
         let request = Supervisor.SpawnRequest(
             arguments: Supervisor.TaskCgroups.wrap(
                 try Supervisor.TaskLaunch.arguments(task, release: release), directories: limits.directories),
@@ -312,8 +314,8 @@ public enum VariantBench {
             usleep(20_000)
         }
         if ignored { return false }
-        if limits.memory, let limit = task.memoryMB,
-            Supervisor.MemoryLimit.kills(root: paths.root, task: limits.group) > killsBefore
+        if limits.memoryCap != nil, let limit = task.memoryMB,
+            Supervisor.MemoryLimit.kills(root: paths.root, task: group) > killsBefore
         {
             row.problem = "the task's measurement was \(Supervisor.MemoryLimit.killReason(megabytes: limit))"
             return true
@@ -343,26 +345,6 @@ public enum VariantBench {
                 "its peak memory \(DecimalText.fixed(peak, digits: 0)) MB is over the task's limit (resources.memoryMB: \(limit))"
         }
         return true
-    }
-
-    /// The cgroups a measurement of `task` runs in: its CPU quota and memory limit where the
-    /// agent may make cgroups, under the name `measure.<task>` (a task name has no dot).
-    static func limits(for task: SupervisedTask, paths: SupervisorPaths) -> (
-        group: String, directories: [String], memory: Bool
-    ) {
-        let group = "measure." + task.name
-        var directories: [String] = []
-        var memory = false
-        if let cpu = task.cpu, let quota = Supervisor.CPUQuota.prepare(root: paths.root, task: group, cpu: cpu) {
-            directories.append(quota.directory)
-        }
-        if let megabytes = task.memoryMB,
-            let limit = Supervisor.MemoryLimit.prepare(root: paths.root, task: group, megabytes: megabytes)
-        {
-            if !directories.contains(limit.directory) { directories.append(limit.directory) }
-            memory = true
-        }
-        return (group, directories, memory)
     }
 
     /// The fallback for tasks that do not answer GS_MEASURE: gsctl's own executor.

@@ -16,6 +16,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -51,12 +52,21 @@ class Run:
         return self.returncode < 0 or self.returncode >= 128
 
 
+PEAK_PROBE = "/usr/bin/time"  # GNU time (Debian's `time`), the child's peak RSS
+
+
 def run_tool(argv, cwd, capture=True, env=None) -> Run:
-    """Popen + wait4 so the peak RSS is this child's own, not a running maximum of all
-    children (RUSAGE_CHILDREN would be)."""
+    """Popen + wait4 for the CPU time; the peak RSS from GNU time (`%M`), which forks the tool
+    from its own small process. wait4's ru_maxrss cannot be used: Linux carries the peak of
+    the memory a process had before exec into it, and a child of this Python process starts
+    with this process's memory (fork, vfork or posix_spawn alike), so every tool would
+    report at least the bench's own size."""
     out = subprocess.PIPE if capture else subprocess.DEVNULL
+    peak_file = tempfile.NamedTemporaryFile(prefix="gsctl-peak-", delete=False)
+    peak_file.close()
+    probe = [PEAK_PROBE, "-q", "-f", "%M", "-o", peak_file.name] if os.access(PEAK_PROBE, os.X_OK) else []
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(probe + argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE, env=env)
     chunks_out: list[bytes] = []
     chunks_err: list[bytes] = []
     if capture:
@@ -78,7 +88,14 @@ def run_tool(argv, cwd, capture=True, env=None) -> Run:
     r = Run()
     r.argv, r.seconds, r.returncode = argv, seconds, proc.returncode
     r.stdout, r.stderr = b"".join(chunks_out), b"".join(chunks_err)
-    r.peak_mb = usage.ru_maxrss / 1024.0
+    try:
+        with open(peak_file.name) as handle:
+            lines = handle.read().split()
+        r.peak_mb = int(lines[-1]) / 1024.0 if probe and lines else float("nan")
+    except (OSError, ValueError):
+        r.peak_mb = float("nan")
+    finally:
+        os.unlink(peak_file.name)
     r.cpu_s = usage.ru_utime + usage.ru_stime
     return r
 

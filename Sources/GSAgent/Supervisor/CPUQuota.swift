@@ -50,11 +50,9 @@ extension Supervisor {
         }
 
         /// "cgroup vN" when `pid` runs in the task's capped cgroup (a task adopted from an
-        /// earlier supervisor keeps the cap it was started with), else nil.
+        /// earlier supervisor keeps the limit it was started with), else nil.
         static func cap(of pid: pid_t, root: String, task: String) -> String? {
-            guard let hierarchy = hierarchy() else { return nil }
-            let directory = TaskCgroups.directory(in: hierarchy, root: root, task: task)
-            return TaskCgroups.contains(pid, directory: directory) ? hierarchy.name : nil
+            TaskCgroups.membership(of: pid, controller: "cpu", root: root, task: task)
         }
     }
 }

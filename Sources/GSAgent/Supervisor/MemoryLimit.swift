@@ -51,11 +51,10 @@ extension Supervisor {
             return true
         }
 
-        /// "cgroup vN" when `pid` runs in the task's limited cgroup, else nil.
+        /// "cgroup vN" when `pid` runs in the task's limited cgroup (a task adopted from an
+        /// earlier supervisor keeps the limit it was started with), else nil.
         static func cap(of pid: pid_t, root: String, task: String) -> String? {
-            guard let hierarchy = hierarchy() else { return nil }
-            let directory = TaskCgroups.directory(in: hierarchy, root: root, task: task)
-            return TaskCgroups.contains(pid, directory: directory) ? hierarchy.name : nil
+            TaskCgroups.membership(of: pid, controller: "memory", root: root, task: task)
         }
 
         /// How many processes the kernel has killed in the task's cgroup for going over its

@@ -166,25 +166,17 @@ public final class SupervisorLoop {
                 unlink(paths.exitFile(task.name))
                 arguments = Supervisor.TaskLaunch.wrapJob(arguments, exitFile: paths.exitFile(task.name))
             }
-            var directories: [String] = []
-            var cpuCap: String?
-            var memoryCap: String?
-            if options.cgroups, let cpu = task.cpu,
-                let quota = Supervisor.CPUQuota.prepare(
-                    root: paths.root, task: task.name, cpu: cpu, events: { self.event($0) })
-            {
-                directories.append(quota.directory)
-                cpuCap = quota.hierarchy.name
-            }
-            if options.cgroups, let megabytes = task.memoryMB,
-                let limit = Supervisor.MemoryLimit.prepare(
-                    root: paths.root, task: task.name, megabytes: megabytes, events: { self.event($0) })
-            {
-                if !directories.contains(limit.directory) { directories.append(limit.directory) }
-                memoryCap = limit.hierarchy.name
+            let limits =
+                options.cgroups
+                ? Supervisor.TaskCgroups.limits(
+                    for: task, root: paths.root, group: task.name, events: { self.event($0) })
+                : Supervisor.TaskCgroups.Limits()
+            let cpuCap = limits.cpuCap
+            let memoryCap = limits.memoryCap
+            if memoryCap != nil {
                 runtime.memoryKillsAtStart = Supervisor.MemoryLimit.kills(root: paths.root, task: task.name)
             }
-            arguments = Supervisor.TaskCgroups.wrap(arguments, directories: directories)
+            arguments = Supervisor.TaskCgroups.wrap(arguments, directories: limits.directories)
             let capped =
                 (cpuCap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? "")
                 + (memoryCap.map { "; memory capped at \(task.memoryMB ?? 0) MiB by \($0)" } ?? "")

@@ -14,6 +14,35 @@ extension Supervisor {
     /// joins its cgroups before it runs anything (a tiny shell writes its own pid, then
     /// execs), so no thread or helper it starts escapes them.
     enum TaskCgroups {
+        /// The cgroups one process of a task is to join, and what each enforces.
+        struct Limits {
+            /// The cgroup directories to join (`wrap`); empty where none could be made.
+            var directories: [String] = []
+            /// "cgroup vN" when `resources.cpu` is a quota; nil: advisory.
+            var cpuCap: String?
+            /// "cgroup vN" when `resources.memoryMB` is a cgroup limit; nil: sampled.
+            var memoryCap: String?
+        }
+
+        /// Sets up the cgroups for `task`'s `resources` under the name `group` (the task's
+        /// name for its service; another name for a measurement of it).
+        static func limits(
+            for task: SupervisedTask, root: String, group: String, events: ((String) -> Void)? = nil
+        ) -> Limits {
+            var limits = Limits()
+            if let cpu = task.cpu, let quota = CPUQuota.prepare(root: root, task: group, cpu: cpu, events: events) {
+                limits.directories.append(quota.directory)
+                limits.cpuCap = quota.hierarchy.name
+            }
+            if let megabytes = task.memoryMB,
+                let limit = MemoryLimit.prepare(root: root, task: group, megabytes: megabytes, events: events)
+            {
+                if !limits.directories.contains(limit.directory) { limits.directories.append(limit.directory) }
+                limits.memoryCap = limit.hierarchy.name
+            }
+            return limits
+        }
+
         /// Where one controller can be used, and which interface it speaks.
         struct Hierarchy: Equatable {
             var mount: String
@@ -78,6 +107,13 @@ extension Supervisor {
                 "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" 2>/dev/null; shift;"
                 + " n=$((n - 1)); done; exec \"$@\""
             return ["/bin/sh", "-c", script, "gsctl-cgroups", String(directories.count)] + directories + arguments
+        }
+
+        /// "cgroup vN" when `pid` is in the task's cgroup of `controller`'s hierarchy, else nil.
+        static func membership(of pid: pid_t, controller: Substring, root: String, task: String) -> String? {
+            guard let hierarchy = hierarchy(for: controller) else { return nil }
+            let directory = directory(in: hierarchy, root: root, task: task)
+            return contains(pid, directory: directory) ? hierarchy.name : nil
         }
 
         /// Whether `pid` is a member of the cgroup at `directory`.
