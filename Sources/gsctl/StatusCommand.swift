@@ -118,23 +118,31 @@ enum StatusCommand {
                     "\(name): drift \(drift["kind"]?.stringValue ?? "") \(drift["path"]?.stringValue ?? ""): \(drift["detail"]?.stringValue ?? "")\n"
             }
             for task in tasks {
-                var cpu = task["cpuPercent"]?.doubleValue.map { ByteText.fixed($0) + "%" } ?? "-"
-                if let cores = task["cpuCores"]?.doubleValue {
-                    let cap = task["cpuCap"]?.stringValue.map { "capped by \($0)" } ?? "advisory"
-                    cpu += " of \(JSONValue.format(cores)) core(s) (\(cap))"
-                }
-                let limit = task["memoryLimitMB"]?.intValue.map {
-                    " of \($0) MB (" + (task["memoryCap"]?.stringValue.map { "capped by \($0)" } ?? "sampled") + ")"
-                }
-                let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)" + (limit ?? " MB") } ?? "-"
                 details +=
                     "\(name)/\(task["name"]?.stringValue ?? ""): \(task["state"]?.stringValue ?? "?")"
-                    + " pid \(task["pid"]?.intValue.map(String.init) ?? "-") cpu \(cpu) rss \(rss)"
+                    + " pid \(task["pid"]?.intValue.map(String.init) ?? "-") \(usage(task))"
                     + " restarts \(task["restarts"]?.intValue ?? 0)"
                     + (task["message"]?.stringValue.map { " (\($0))" } ?? "") + "\n"
             }
         }
         return Table.render(rows) + (details.isEmpty ? "" : "\n" + details)
+    }
+}
+
+extension StatusCommand {
+    /// A task's CPU and memory against its `resources`, and what enforces each:
+    /// `cpu 9.7% of 1 core(s) (capped by cgroup v1) rss 122 of 512 MB (capped by cgroup v1)`.
+    static func usage(_ task: JSONValue) -> String {
+        var cpu = task["cpuPercent"]?.doubleValue.map { ByteText.fixed($0) + "%" } ?? "-"
+        if let cores = task["cpuCores"]?.doubleValue {
+            let cap = task["cpuCap"]?.stringValue.map { "capped by \($0)" } ?? "advisory"
+            cpu += " of \(JSONValue.format(cores)) core(s) (\(cap))"
+        }
+        let limit = task["memoryLimitMB"]?.intValue.map {
+            " of \($0) MB (" + (task["memoryCap"]?.stringValue.map { "capped by \($0)" } ?? "sampled") + ")"
+        }
+        let rss = task["rssKB"]?.intValue.map { "\($0 / 1024)" + (limit ?? " MB") } ?? "-"
+        return "cpu \(cpu) rss \(rss)"
     }
 }
 
@@ -197,9 +205,12 @@ enum FleetHTML {
                     let taskClass =
                         ["ready", "running", "succeeded"].contains(state)
                         ? "ok" : ["failed", "backoff"].contains(state) ? "bad" : "warn"
+                    let name = escape(task["name"]?.stringValue ?? "")
+                    let usage = escape(StatusCommand.usage(task))
+                    let message = task["message"]?.stringValue.map { " (" + escape($0) + ")" } ?? ""
                     body +=
-                        "<li class=\(taskClass)>\(escape(task["name"]?.stringValue ?? "")): \(escape(state))"
-                        + " <small>restarts \(task["restarts"]?.intValue ?? 0), rss \((task["rssKB"]?.intValue ?? 0) / 1024) MB</small></li>"
+                        "<li class=\(taskClass)>\(name): \(escape(state)) <small>\(usage),"
+                        + " restarts \(task["restarts"]?.intValue ?? 0)\(message)</small></li>"
                 }
                 body += ModelTable.html(host["models"]?.arrayValue ?? [])
                 body += "</ul></details></li>"

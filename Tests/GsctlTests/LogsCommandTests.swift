@@ -50,6 +50,10 @@ import Testing
         #expect(followed.count >= 15, "\(follow.text)")
         #expect(followed == Array((followed.first ?? 0)..<(followed.first ?? 0) + followed.count), "\(follow.text)")
 
+        // The fleet's HTML view shows the same task with its CPU and memory.
+        let html = try gsctl(["status", "Specs", "-f", "html"], cwd: repo.path)
+        #expect(html.out.contains("classify: ready <small>cpu "), "\(html.out)")
+
         // A task the host does not run: exit 1, and what it has.
         let missing = try gsctl(["logs", "box1/clasify", "Specs"], cwd: repo.path)
         #expect(missing.status == 1)
