@@ -16,11 +16,13 @@ extension Supervisor {
         static func hierarchy() -> TaskCgroups.Hierarchy? { TaskCgroups.hierarchy(for: "cpu") }
 
         /// The task's cgroup with its quota set, or nil when none can be made (the reason
-        /// goes to `events`).
-        static func prepare(root: String, task: String, cpu: Double, events: ((String) -> Void)? = nil) -> (
-            directory: String, hierarchy: TaskCgroups.Hierarchy
-        )? {
-            guard let hierarchy = hierarchy() else { return nil }
+        /// goes to `events`). `hierarchy`: the one found on this machine unless given (tests
+        /// hand it a directory that stands in for a cgroup file system).
+        static func prepare(
+            root: String, task: String, cpu: Double, in given: TaskCgroups.Hierarchy? = nil,
+            events: ((String) -> Void)? = nil
+        ) -> (directory: String, hierarchy: TaskCgroups.Hierarchy)? {
+            guard let hierarchy = given ?? hierarchy() else { return nil }
             let quota = max(1000, Int((cpu * Double(periodMicroseconds)).rounded()))
             let directory = TaskCgroups.make(hierarchy, controller: "cpu", root: root, task: task)
             var ok = directory != nil

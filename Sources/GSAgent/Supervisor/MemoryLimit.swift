@@ -15,11 +15,12 @@ extension Supervisor {
         static func hierarchy() -> TaskCgroups.Hierarchy? { TaskCgroups.hierarchy(for: "memory") }
 
         /// The task's cgroup with its limit set, or nil when none can be made (the reason goes
-        /// to `events`).
-        static func prepare(root: String, task: String, megabytes: Int, events: ((String) -> Void)? = nil) -> (
-            directory: String, hierarchy: TaskCgroups.Hierarchy
-        )? {
-            guard let hierarchy = hierarchy() else { return nil }
+        /// to `events`). `hierarchy`: as in `CPUQuota.prepare`.
+        static func prepare(
+            root: String, task: String, megabytes: Int, in given: TaskCgroups.Hierarchy? = nil,
+            events: ((String) -> Void)? = nil
+        ) -> (directory: String, hierarchy: TaskCgroups.Hierarchy)? {
+            guard let hierarchy = given ?? hierarchy() else { return nil }
             let bytes = String(megabytes << 20)
             let directory = TaskCgroups.make(hierarchy, controller: "memory", root: root, task: task)
             var ok = directory != nil
@@ -60,8 +61,8 @@ extension Supervisor {
         /// How many processes the kernel has killed in the task's cgroup for going over its
         /// limit (v1 `memory.oom_control`, v2 `memory.events`: the `oom_kill` line); 0 when
         /// the cgroup is gone or the kernel does not count them.
-        static func kills(root: String, task: String) -> Int {
-            guard let hierarchy = hierarchy() else { return 0 }
+        static func kills(root: String, task: String, in given: TaskCgroups.Hierarchy? = nil) -> Int {
+            guard let hierarchy = given ?? hierarchy() else { return 0 }
             let directory = TaskCgroups.directory(in: hierarchy, root: root, task: task)
             let file = hierarchy.version == 2 ? "memory.events" : "memory.oom_control"
             for line in (TaskCgroups.read(FileSystem.join(directory, file)) ?? "").split(separator: "\n") {
