@@ -169,14 +169,11 @@ enum DeviceCommand {
             throw UsageError(message: "usage: gsctl device probe|bench HOST")
         }
         let name = arguments.positionals[1]
-        let paths = [arguments.value("specs") ?? "Specs"]
-        let report = Linter.lint(paths: paths)
-        guard try Output.refuseErrors(report, doing: action == "probe" ? "probing" : "measuring") else {
-            return .failure
-        }
-        _ = try DeployContext.hosts([name], specs: report.specs)
-        let client = try AgentClient.connect(
-            transport: try DeployContext.inventory(report.specs, paths: paths).transport(name))
+        guard
+            let client = try DeployContext.connect(
+                host: name, paths: [arguments.value("specs") ?? "Specs"],
+                doing: action == "probe" ? "probing" : "measuring")
+        else { return .failure }
         defer { client.close() }
         if action == "bench" { return try bench(name, client: client) }
         let reply = try client.call("probe", timeout: 60)

@@ -53,6 +53,15 @@ enum DeployContext {
         Inventory(specs: specs, repository: repository(paths))
     }
 
+    /// The agent of one Host of the specs at `paths`, greeted; nil when the specs have errors
+    /// (already reported, saying what could not be done: `doing`).
+    static func connect(host: String, paths: [String], doing: String) throws -> AgentClient? {
+        let report = Linter.lint(paths: paths)
+        guard try Output.refuseErrors(report, doing: doing) else { return nil }
+        _ = try hosts([host], specs: report.specs)
+        return try AgentClient.connect(transport: try inventory(report.specs, paths: paths).transport(host))
+    }
+
     /// The hosts named on the command line, or every host the specs' deployments target.
     static func hosts(_ names: [String], specs: SpecSet) throws -> [String] {
         for name in names where specs.host(name) == nil {

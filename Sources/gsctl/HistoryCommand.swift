@@ -20,12 +20,10 @@ enum HistoryCommand {
     static func run(_ arguments: ParsedArguments) throws -> ExitCode {
         var rest = arguments
         let host = rest.positionals.removeFirst()
-        let paths = Output.specPaths(rest)
-        let report = Linter.lint(paths: paths)
-        guard try Output.refuseErrors(report, doing: "reading history") else { return .failure }
-        _ = try DeployContext.hosts([host], specs: report.specs)
-        let client = try AgentClient.connect(
-            transport: try DeployContext.inventory(report.specs, paths: paths).transport(host))
+        guard
+            let client = try DeployContext.connect(
+                host: host, paths: Output.specPaths(rest), doing: "reading history")
+        else { return .failure }
         defer { client.close() }
         let state = try client.call("state")["state"] ?? .null
         let history = state["history"]?.arrayValue ?? []

@@ -52,12 +52,9 @@ enum LogsCommand {
         if json, follow {
             throw UsageError(message: "--format json prints the logs once; it cannot --follow", hint: nil)
         }
-        let paths = Output.specPaths(rest)
-        let report = Linter.lint(paths: paths)
-        guard try Output.refuseErrors(report, doing: "reading logs") else { return .failure }
-        _ = try DeployContext.hosts([host], specs: report.specs)
-        let client = try AgentClient.connect(
-            transport: try DeployContext.inventory(report.specs, paths: paths).transport(host))
+        guard
+            let client = try DeployContext.connect(host: host, paths: Output.specPaths(rest), doing: "reading logs")
+        else { return .failure }
         defer { client.close() }
 
         var names = try task.map { [$0] } ?? logNames(client)
