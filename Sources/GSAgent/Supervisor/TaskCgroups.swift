@@ -53,7 +53,17 @@ extension Supervisor {
         }
 
         /// The writable hierarchy with `controller` ("cpu", "memory"), v2 first; nil without one.
+        /// Looked up once per process: mounts do not change under a running agent, and the
+        /// supervisor asks about every task about once a second.
         static func hierarchy(for controller: Substring) -> Hierarchy? {
+            controller == "cpu" ? cpuHierarchy : controller == "memory" ? memoryHierarchy : find(controller)
+        }
+
+        private static let cpuHierarchy = find("cpu")
+        private static let memoryHierarchy = find("memory")
+
+        /// Reads /proc/self/mounts for the hierarchy with `controller`.
+        static func find(_ controller: Substring) -> Hierarchy? {
             guard let mounts = try? FileSystem.read("/proc/self/mounts", limit: 1 << 20) else { return nil }
             var v1: Hierarchy?
             for line in String(decoding: mounts, as: UTF8.self).split(separator: "\n") {
