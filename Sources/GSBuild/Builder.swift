@@ -69,6 +69,7 @@ public enum Builder {
         for bundle in plan.bundles {
             guard let workflow = index.workflows[bundle.workflow] else { continue }
             var contents = try BundleContents.make(bundle, workflow: workflow, steps: byID)
+            for note in contents.notes { options.progress?("note: \(note)") }
             let environments = try Self.wheelhouses(
                 workflow, arch: index.devices[bundle.device]?.arch, cacheRoot: cache.root, into: &contents,
                 progress: options.progress)

@@ -10,6 +10,8 @@ struct BundleContents {
     var models: JSONValue = .object([:])
     var precisions: [String: String] = [:]
     var buildKeys: [String: String] = [:]
+    /// Why candidates of a `precision: auto` model were left out, one line each.
+    var notes: [String] = []
 
     static func make(_ bundle: BundlePlan, workflow: Workflow, steps: [String: StepOutcome]) throws(GSError)
         -> BundleContents
@@ -18,9 +20,16 @@ struct BundleContents {
         var models: [String: JSONValue] = [:]
         for model in bundle.models {
             var variants: [String: JSONValue] = [:]
+            var leftOut: [String: JSONValue] = [:]
             for id in model.steps {
                 guard let outcome = steps[id] else { throw GSError("bundle \(bundle.id): step \(id) was not built") }
                 let precision = outcome.step.precision.rawValue
+                if model.precision == .auto, let why = Self.duplicateOfFloat(outcome) {
+                    leftOut[precision] = .string(why)
+                    contents.notes.append(
+                        "bundle \(bundle.id): \(model.model) \(precision) is not a precision: auto candidate: \(why)")
+                    continue
+                }
                 let base = "models/\(model.model)/\(precision)"
                 contents.files += variantFiles(base: base, entry: outcome.entry)
                 contents.buildKeys["\(model.model)-\(precision)"] = outcome.key
@@ -33,7 +42,11 @@ struct BundleContents {
                 ]
             }
             contents.precisions[model.model] = model.precision.rawValue
-            models[model.model] = ["precision": .string(model.precision.rawValue), "variants": .object(variants)]
+            var entry: [String: JSONValue] = [
+                "precision": .string(model.precision.rawValue), "variants": .object(variants),
+            ]
+            if !leftOut.isEmpty { entry["leftOut"] = .object(leftOut) }
+            models[model.model] = .object(entry)
         }
         contents.models = .object(models)
         // Task programs: paths kept relative to the spec folder they were named from.
@@ -99,6 +112,18 @@ struct BundleContents {
     /// differs from one compilation to the next, so that two builds of the same inputs (on
     /// another runner, without this cache) sign byte-identical manifests. The build report
     /// keeps it.
+    /// Why an INT8 candidate of an `auto` model would only repeat fp32: its compile kept
+    /// every multiply-add in float (the accuracy fallback could not leave any in INT8 within
+    /// the Model's tolerance), so it computes as fp32 does, at fp32's speed. Shipping it
+    /// would add its size to the bundle and let the device pick it over fp32 on timing
+    /// noise alone. Nil for a variant worth measuring.
+    static func duplicateOfFloat(_ outcome: StepOutcome) -> String? {
+        guard outcome.step.precision.needs.contains(.int8), outcome.report["int8Share"]?.doubleValue == 0 else {
+            return nil
+        }
+        return "no multiply-add stayed in INT8 within the Model's tolerance, so it would run as fp32 does"
+    }
+
     static func reproducible(_ report: JSONValue) -> JSONValue {
         guard case .object(var members) = report else { return report }
         members["seconds"] = nil
