@@ -57,44 +57,62 @@ enum LogsCommand {
         else { return .failure }
         defer { client.close() }
 
-        var names = try task.map { [$0] } ?? logNames(client)
-        var printer = Printer(prefixed: task == nil, width: names.map(\.count).max() ?? 0)
-        var cursors: [String: LogTail.Cursor] = [:]
-        var documents: [JSONValue] = []
-        for name in names {
-            let (reply, bytes) = try client.callWithBytes("logs", ["name": .string(name), "lines": .int(lines)])
-            cursors[name] = LogTail.Cursor(json: reply["cursor"])
-            if json {
-                let text = String(decoding: bytes, as: UTF8.self)
+        let names = try task.map { [$0] } ?? logNames(client)
+        if json {
+            var documents: [JSONValue] = []
+            for name in names {
+                let text = String(decoding: try tail(name, lines: lines, client: client).bytes, as: UTF8.self)
                 var split = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 if split.last == "" { split.removeLast() }
                 documents.append(["name": .string(name), "lines": .strings(split)])
-            } else {
-                printer.write(bytes, from: name)
-                printer.flush(name)
             }
-        }
-        if json {
             Terminal.write(JSONValue.object(["host": .string(host), "logs": .array(documents)]).pretty + "\n")
             return .success
         }
+        var printer = Printer(prefixed: task == nil, width: names.map(\.count).max() ?? 0)
+        var cursors: [String: LogTail.Cursor] = [:]
+        for name in names {
+            let last = try tail(name, lines: lines, client: client)
+            cursors[name] = last.cursor
+            printer.write(last.bytes, from: name)
+            printer.flush(name)
+        }
         guard follow else { return .success }
+        try Self.follow(cursors, lines: lines, everyLog: task == nil, client: client, printer: &printer)
+    }
+
+    /// The last `lines` lines of log `name` and the cursor at its end.
+    static func tail(_ name: String, lines: Int, client: AgentClient) throws(GSError) -> (
+        bytes: [UInt8], cursor: LogTail.Cursor?
+    ) {
+        let (reply, bytes) = try client.callWithBytes("logs", ["name": .string(name), "lines": .int(lines)])
+        return (bytes, LogTail.Cursor(json: reply["cursor"]))
+    }
+
+    /// Prints what is appended to each log, every half second, until interrupted (or the
+    /// host stops answering: an error). Following every log, it looks for new ones (a new
+    /// release's tasks) every 5 s and starts them with their last `lines` lines.
+    static func follow(
+        _ start: [String: LogTail.Cursor], lines: Int, everyLog: Bool, client: AgentClient, printer: inout Printer
+    ) throws(GSError) -> Never {
+        var cursors = start
+        var names = start.keys.sorted()
         var lastListing = ChildProcess.now()
         while true {
             usleep(500_000)
-            if task == nil, ChildProcess.now() - lastListing > 5 {
-                // A new release may bring tasks whose logs did not exist when we started.
+            if everyLog, ChildProcess.now() - lastListing > 5 {
                 lastListing = ChildProcess.now()
                 for name in try logNames(client) where !names.contains(name) {
                     names.append(name)
                     printer.width = max(printer.width, name.count)
-                    cursors[name] = LogTail.Cursor(inode: 0, offset: 0)
+                    let last = try tail(name, lines: lines, client: client)
+                    cursors[name] = last.cursor
+                    printer.write(last.bytes, from: name)
                 }
             }
             for name in names {
                 guard let cursor = cursors[name] else { continue }
-                let (reply, bytes) = try client.callWithBytes(
-                    "logs", ["name": .string(name), "cursor": cursor.json])
+                let (reply, bytes) = try client.callWithBytes("logs", ["name": .string(name), "cursor": cursor.json])
                 cursors[name] = LogTail.Cursor(json: reply["cursor"]) ?? cursor
                 if let skipped = reply["skipped"]?.intValue, skipped > 0 {
                     printer.note("(\(name): some output went by unread: the log rotated faster than it was read)")

@@ -60,5 +60,16 @@ import Testing
         #expect(missing.err.contains("no log named `clasify`"), "\(missing.err)")
         #expect(missing.err.contains("logs here: classify, supervisor"), "\(missing.err)")
         #expect(try gsctl(["logs", "box9/classify", "Specs"], cwd: repo.path).status != 0)
+
+        // Following every log picks up a log that appears meanwhile (a new release's task).
+        let newLog = repo.host(1) + "/logs/newcomer.log"
+        let everything = try Subprocess.run([
+            "sh", "-c",
+            "cd \"$0\" || exit 1; (sleep 1; echo 'hello from a new task' >> \"$1\") & shift; exec timeout -s INT 8 \"$@\"",
+            repo.path, newLog, CLI.binary, "logs", "box1", "-f", "-n", "1", "Specs",
+        ])
+        #expect(everything.status == 124, "\(everything.errorText)")
+        #expect(everything.text.contains("newcomer   | hello from a new task"), "\(everything.text)")
+        #expect(everything.text.contains("classify   | tick "), "\(everything.text)")
     }
 }
