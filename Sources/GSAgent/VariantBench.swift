@@ -78,11 +78,14 @@ public enum VariantBench {
         public var reason: String
         public var measuredAt: Double
         public var rows: [Row]
+        /// Candidates the build left out of the bundle, and why (the manifest's `leftOut`).
+        public var leftOut: [String: String] = [:]
 
         public var json: JSONValue {
             [
                 "model": .string(model), "task": .optional(task), "chosen": .string(chosen), "reason": .string(reason),
                 "measuredAt": .double(measuredAt), "rows": .array(rows.map(\.json)),
+                "leftOut": .object(leftOut.mapValues { .string($0) }),
             ]
         }
 
@@ -101,6 +104,7 @@ public enum VariantBench {
                 model: model, task: json["task"]?.stringValue, chosen: chosen,
                 reason: json["reason"]?.stringValue ?? "", measuredAt: json["measuredAt"]?.doubleValue ?? 0,
                 rows: (json["rows"]?.arrayValue ?? []).map(Row.init(json:)))
+            leftOut = (json["leftOut"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         }
     }
 
@@ -184,8 +188,10 @@ public enum VariantBench {
                 reason =
                     "no variant qualified; running \(chosen): " + rows.compactMap(\.problem).joined(separator: "; ")
             }
-            return Table(
+            var table = Table(
                 model: model, task: task?.name, chosen: chosen, reason: reason, measuredAt: unixNow(), rows: rows)
+            table.leftOut = (entry["leftOut"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            return table
         }
     }
 

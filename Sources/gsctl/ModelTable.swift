@@ -34,6 +34,9 @@ enum ModelTable {
             for row in table.rows {
                 if let problem = row.problem { text += "  \(row.variant): \(problem)\n" }
             }
+            for (variant, why) in table.leftOut.sorted(by: { $0.key < $1.key }) {
+                text += "  \(variant): left out at build: \(why)\n"
+            }
         }
         return text
     }
