@@ -13,23 +13,31 @@ import GSCore
 /// reads the new file from its start: nothing is shown twice, and nothing is lost unless the
 /// log rotated twice between two reads.
 public enum LogTail {
-    /// Where a follower stopped: the log file (its inode) and the bytes read from it.
+    /// Where a follower stopped: the log file (its inode), the bytes read from it, and which
+    /// `.1` was there then (its inode, 0 for none). A rotation always makes a new `.1`, so a
+    /// changed one says the log rotated even when the file kept its inode and has grown
+    /// past the cursor again since (copy-and-truncate under a chatty task).
     public struct Cursor: Equatable, Sendable {
         public var inode: UInt64
         public var offset: Int
+        public var rotated: UInt64
 
-        public init(inode: UInt64, offset: Int) {
+        public init(inode: UInt64, offset: Int, rotated: UInt64 = 0) {
             self.inode = inode
             self.offset = offset
+            self.rotated = rotated
         }
 
-        public var json: JSONValue { ["inode": .string(String(inode)), "offset": .int(offset)] }
+        public var json: JSONValue {
+            ["inode": .string(String(inode)), "offset": .int(offset), "rotated": .string(String(rotated))]
+        }
 
         public init?(json: JSONValue?) {
             guard let json, let inode = json["inode"]?.stringValue.flatMap({ UInt64($0) }),
                 let offset = json["offset"]?.intValue, offset >= 0
             else { return nil }
-            self.init(inode: inode, offset: offset)
+            self.init(
+                inode: inode, offset: offset, rotated: json["rotated"]?.stringValue.flatMap { UInt64($0) } ?? 0)
         }
     }
 
@@ -83,7 +91,9 @@ public enum LogTail {
                 path + ".1", from: 0, size: older.size, lines: lines - found, limit: limit - bytes.count)
             bytes = earlier + bytes
         }
-        return Chunk(bytes: bytes, cursor: Cursor(inode: info.inode, offset: info.size), skipped: 0)
+        return Chunk(
+            bytes: bytes, cursor: Cursor(inode: info.inode, offset: info.size, rotated: rotatedInode(path)),
+            skipped: 0)
     }
 
     /// What was appended to log `name` after `cursor`, at most `limit` bytes.
@@ -92,17 +102,19 @@ public enum LogTail {
     {
         let path = try path(layout, name: name)
         guard let info = identity(path) else { throw GSError("cannot read `\(path)`: \(FileSystem.errnoText())") }
-        if info.inode == cursor.inode, info.size >= cursor.offset {
+        let older = identity(path + ".1")
+        if info.inode == cursor.inode, info.size >= cursor.offset, (older?.inode ?? 0) == cursor.rotated {
             let end = min(info.size, cursor.offset + limit)
             let bytes = read(path, from: cursor.offset, to: end)
             return Chunk(
-                bytes: bytes, cursor: Cursor(inode: info.inode, offset: cursor.offset + bytes.count),
+                bytes: bytes,
+                cursor: Cursor(inode: info.inode, offset: cursor.offset + bytes.count, rotated: cursor.rotated),
                 skipped: info.size - end)
         }
         // Rotated since: the rest of what the cursor was reading is in `.1` at the same offset.
         var bytes: [UInt8] = []
         var skipped = 0
-        if let older = identity(path + ".1"), older.size >= cursor.offset {
+        if let older, older.size >= cursor.offset {
             let end = min(older.size, cursor.offset + limit)
             bytes = read(path + ".1", from: cursor.offset, to: end)
             skipped += older.size - end
@@ -112,10 +124,15 @@ public enum LogTail {
         let end = min(info.size, max(0, limit - bytes.count))
         let fresh = read(path, from: 0, to: end)
         skipped += info.size - end
-        return Chunk(bytes: bytes + fresh, cursor: Cursor(inode: info.inode, offset: fresh.count), skipped: skipped)
+        return Chunk(
+            bytes: bytes + fresh, cursor: Cursor(inode: info.inode, offset: fresh.count, rotated: older?.inode ?? 0),
+            skipped: skipped)
     }
 
     // MARK: files
+
+    /// The inode of `path.1`, 0 when there is none.
+    static func rotatedInode(_ path: String) -> UInt64 { identity(path + ".1")?.inode ?? 0 }
 
     static func identity(_ path: String) -> (inode: UInt64, size: Int)? {
         var info = stat()

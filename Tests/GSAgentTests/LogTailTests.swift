@@ -87,6 +87,25 @@ import Testing
         #expect(seen == (2...7).map { "line \($0)\n" }.joined())
     }
 
+    /// Copy-and-truncate while the task keeps writing fast: by the next read the file has
+    /// grown past the cursor again, same inode. The new `.1` gives the rotation away.
+    @Test func aRotationIsSeenEvenWhenTheFileGrewPastTheCursorAgain() throws {
+        defer { FileSystem.removeTree(layout.root) }
+        append("a 1\na 2\n")
+        var chunk = try LogTail.last(layout, name: "detect", lines: 5)
+        var seen = text(chunk)
+        append("a 3\n")
+        #expect(Supervisor.LogRotation.rotateIfNeeded(log, limit: 1, keep: 3, inUse: true))
+        append((1...10).map { "b \($0)\n" }.joined())  // longer than what the cursor had read
+        chunk = try LogTail.since(layout, name: "detect", cursor: chunk.cursor)
+        seen += text(chunk)
+        #expect(chunk.skipped == 0)
+        append("b 11\n")
+        chunk = try LogTail.since(layout, name: "detect", cursor: chunk.cursor)
+        seen += text(chunk)
+        #expect(seen == ["a 1", "a 2", "a 3"].map { $0 + "\n" }.joined() + (1...11).map { "b \($0)\n" }.joined())
+    }
+
     @Test func aFollowerThatFallsBehindIsToldWhatWentByUnread() throws {
         defer { FileSystem.removeTree(layout.root) }
         append("a\n")
