@@ -24,31 +24,22 @@ extension Supervisor {
         ) -> (directory: String, hierarchy: TaskCgroups.Hierarchy)? {
             guard let hierarchy = given ?? hierarchy() else { return nil }
             let quota = max(1000, Int((cpu * Double(periodMicroseconds)).rounded()))
-            let directory = TaskCgroups.make(hierarchy, controller: "cpu", root: root, task: task)
-            var ok = directory != nil
-            if let directory, hierarchy.version == 2 {
-                ok = TaskCgroups.write("\(quota) \(periodMicroseconds)", to: FileSystem.join(directory, "cpu.max"))
-            } else if let directory {
-                ok =
-                    TaskCgroups.write(String(periodMicroseconds), to: FileSystem.join(directory, "cpu.cfs_period_us"))
+            return TaskCgroups.prepare(
+                hierarchy, controller: "cpu", what: "CPU quota", root: root, task: task, events: events
+            ) { directory in
+                if hierarchy.version == 2 {
+                    return TaskCgroups.write(
+                        "\(quota) \(periodMicroseconds)", to: FileSystem.join(directory, "cpu.max"))
+                }
+                return TaskCgroups.write(
+                    String(periodMicroseconds), to: FileSystem.join(directory, "cpu.cfs_period_us"))
                     && TaskCgroups.write(String(quota), to: FileSystem.join(directory, "cpu.cfs_quota_us"))
             }
-            let path = TaskCgroups.directory(in: hierarchy, root: root, task: task)
-            guard let directory, ok else {
-                events?("\(task): no CPU quota (cannot set up \(path): \(FileSystem.errnoText(errno)))")
-                return nil
-            }
-            return (directory, hierarchy)
         }
 
-        /// Whether a task here would get its cap: sets one up for a throwaway root and removes
-        /// it (a writable hierarchy may still refuse, e.g. v2 inside a container whose cgroup
-        /// holds processes cannot delegate its controllers).
+        /// Whether a task here would get its cap (`TaskCgroups.works`).
         static func works() -> Bool {
-            let root = "/nonexistent/gsctl-probe-\(getpid())"
-            guard prepare(root: root, task: "probe", cpu: 0.5) != nil else { return false }
-            TaskCgroups.remove(root: root, task: "probe")
-            return true
+            TaskCgroups.works { root, task in prepare(root: root, task: task, cpu: 0.5) != nil }
         }
 
         /// "cgroup vN" when `pid` runs in the task's capped cgroup (a task adopted from an

@@ -22,34 +22,27 @@ extension Supervisor {
         ) -> (directory: String, hierarchy: TaskCgroups.Hierarchy)? {
             guard let hierarchy = given ?? hierarchy() else { return nil }
             let bytes = String(megabytes << 20)
-            let directory = TaskCgroups.make(hierarchy, controller: "memory", root: root, task: task)
-            var ok = directory != nil
-            if let directory, hierarchy.version == 2 {
-                ok = TaskCgroups.write(bytes, to: FileSystem.join(directory, "memory.max"))
-                let swap = FileSystem.join(directory, "memory.swap.max")
-                if ok, FileSystem.exists(swap) { ok = TaskCgroups.write("0", to: swap) }
-            } else if let directory {
+            return TaskCgroups.prepare(
+                hierarchy, controller: "memory", what: "memory limit in a cgroup", root: root, task: task,
+                events: events
+            ) { directory in
+                if hierarchy.version == 2 {
+                    let swap = FileSystem.join(directory, "memory.swap.max")
+                    return TaskCgroups.write(bytes, to: FileSystem.join(directory, "memory.max"))
+                        && (!FileSystem.exists(swap) || TaskCgroups.write("0", to: swap))
+                }
                 // v1 wants memory+swap >= memory at every step: lift it, set memory, lower it.
                 let swap = FileSystem.join(directory, "memory.memsw.limit_in_bytes")
                 let hasSwap = FileSystem.exists(swap)
                 if hasSwap { _ = TaskCgroups.write("-1", to: swap) }
-                ok = TaskCgroups.write(bytes, to: FileSystem.join(directory, "memory.limit_in_bytes"))
-                if ok, hasSwap { ok = TaskCgroups.write(bytes, to: swap) }
+                return TaskCgroups.write(bytes, to: FileSystem.join(directory, "memory.limit_in_bytes"))
+                    && (!hasSwap || TaskCgroups.write(bytes, to: swap))
             }
-            let path = TaskCgroups.directory(in: hierarchy, root: root, task: task)
-            guard let directory, ok else {
-                events?("\(task): no memory limit in a cgroup (cannot set up \(path): \(FileSystem.errnoText(errno)))")
-                return nil
-            }
-            return (directory, hierarchy)
         }
 
-        /// Whether a task here would get a hard limit (see `CPUQuota.works`).
+        /// Whether a task here would get a hard limit (`TaskCgroups.works`).
         static func works() -> Bool {
-            let root = "/nonexistent/gsctl-probe-\(getpid())"
-            guard prepare(root: root, task: "probe", megabytes: 64) != nil else { return false }
-            TaskCgroups.remove(root: root, task: "probe")
-            return true
+            TaskCgroups.works { root, task in prepare(root: root, task: task, megabytes: 64) != nil }
         }
 
         /// "cgroup vN" when `pid` runs in the task's limited cgroup (a task adopted from an

@@ -171,15 +171,13 @@ public final class SupervisorLoop {
                 ? Supervisor.TaskCgroups.limits(
                     for: task, root: paths.root, group: task.name, events: { self.event($0) })
                 : Supervisor.TaskCgroups.Limits()
-            let cpuCap = limits.cpuCap
-            let memoryCap = limits.memoryCap
-            if memoryCap != nil {
+            if limits.memoryCap != nil {
                 runtime.memoryKillsAtStart = Supervisor.MemoryLimit.kills(root: paths.root, task: task.name)
             }
             arguments = Supervisor.TaskCgroups.wrap(arguments, directories: limits.directories)
             let capped =
-                (cpuCap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? "")
-                + (memoryCap.map { "; memory capped at \(task.memoryMB ?? 0) MiB by \($0)" } ?? "")
+                (limits.cpuCap.map { "; CPU capped at \(JSONValue.format(task.cpu ?? 0)) core(s) by \($0)" } ?? "")
+                + (limits.memoryCap.map { "; memory capped at \(task.memoryMB ?? 0) MiB by \($0)" } ?? "")
             Self.appendLine(
                 "--- gsctl supervisor: starting \(task.name) (release \(release.name)\(capped))", to: log)
             let pid = try Supervisor.Spawner.spawn(
@@ -187,8 +185,8 @@ public final class SupervisorLoop {
                     arguments: arguments, environment: environment, directory: release.directory, output: log))
             runtime.pid = pid
             runtime.isChild = true
-            runtime.cpuCap = cpuCap
-            runtime.memoryCap = memoryCap
+            runtime.cpuCap = limits.cpuCap
+            runtime.memoryCap = limits.memoryCap
             runtime.startTime = Supervisor.ProcFS.sample(pid)?.startTime ?? 0
             runtime.startedAt = Int(time(nil))
             runtime.startedClock = now

@@ -110,6 +110,33 @@ extension Supervisor {
             return ok && makeDirectory(directory) ? directory : nil
         }
 
+        /// The task's cgroup in `hierarchy` with `controller` available and `configure`'s files
+        /// written (it gets the directory and returns whether every write took), or nil when
+        /// that fails: then `events` hears "<task>: no <what> (cannot set up <path>: <errno>)".
+        static func prepare(
+            _ hierarchy: Hierarchy, controller: Substring, what: String, root: String, task: String,
+            events: ((String) -> Void)?, configure: (String) -> Bool
+        ) -> (directory: String, hierarchy: Hierarchy)? {
+            guard let directory = make(hierarchy, controller: controller, root: root, task: task),
+                configure(directory)
+            else {
+                let path = self.directory(in: hierarchy, root: root, task: task)
+                events?("\(task): no \(what) (cannot set up \(path): \(FileSystem.errnoText(errno)))")
+                return nil
+            }
+            return (directory, hierarchy)
+        }
+
+        /// Whether `prepare` works here: runs it for a throwaway root and removes what it made
+        /// (a writable hierarchy may still refuse, e.g. v2 inside a container whose cgroup
+        /// holds processes cannot delegate its controllers).
+        static func works(_ prepare: (_ root: String, _ task: String) -> Bool) -> Bool {
+            let root = "/nonexistent/gsctl-probe-\(getpid())"
+            guard prepare(root, "probe") else { return false }
+            remove(root: root, task: "probe")
+            return true
+        }
+
         /// `arguments` run by a shell that first moves itself into each of `directories`.
         static func wrap(_ arguments: [String], directories: [String]) -> [String] {
             guard !directories.isEmpty else { return arguments }
