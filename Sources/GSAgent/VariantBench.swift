@@ -284,7 +284,7 @@ public enum VariantBench {
         let release = SupervisedRelease(directory: directory, workflow: workflow)
         let paths = SupervisorPaths(root: layout.root)
         var environment = Supervisor.TaskLaunch.environment(
-            task, release: release, paths: paths, base: Supervisor.Spawner.currentEnvironment())
+            task, release: release, paths: paths, base: SpawnAttributes.currentEnvironment())
         environment["GS_MODEL"] = model
         environment["GS_MEASURE"] = work
         // Measured under the limits the service will run under (its CPU quota, its memory

@@ -23,9 +23,6 @@ extension Supervisor {
     /// signal mask and default handlers in the child (so SIGTERM works even though we catch
     /// it), standard input from /dev/null, and no descriptor of ours left open in it.
     enum Spawner {
-        /// glibc's `POSIX_SPAWN_SETSID` (2.26+), which the Glibc module does not export.
-        static let setSessionFlag: Int32 = 0x80
-
         private typealias AddChdir =
             @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 
@@ -61,24 +58,14 @@ extension Supervisor {
             posix_spawn_file_actions_addopen(
                 &actions, 1, request.output ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var noSignals = sigset_t()
-            sigemptyset(&noSignals)
-            var allSignals = sigset_t()
-            sigfillset(&allSignals)
-            posix_spawnattr_setsigmask(&attributes, &noSignals)
-            posix_spawnattr_setsigdefault(&attributes, &allSignals)
-            var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-            if request.newSession { flags |= setSessionFlag }
-            posix_spawnattr_setflags(&attributes, Int16(flags))
             let argv = arguments.map { strdup($0) } + [nil]
             defer { for pointer in argv { free(pointer) } }
             let envp = request.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { for pointer in envp { free(pointer) } }
             var pid: pid_t = 0
-            let failure = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+            let failure = SpawnAttributes.with(newSession: request.newSession) { attributes in
+                posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+            }
             guard failure == 0 else {
                 throw GSError("cannot run `\(program)`: \(FileSystem.errnoText(failure))")
             }
@@ -94,20 +81,6 @@ extension Supervisor {
                 if FileSystem.kind(of: candidate) == .file, access(candidate, X_OK) == 0 { return candidate }
             }
             return nil
-        }
-
-        /// This process's environment, for tasks to inherit.
-        static func currentEnvironment() -> [String: String] {
-            var result: [String: String] = [:]
-            var cursor = environ
-            while let entry = cursor.pointee {
-                let text = String(cString: entry)
-                if let equals = text.firstIndex(of: "=") {
-                    result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-                }
-                cursor += 1
-            }
-            return result
         }
 
         /// A wait status as one number: the exit code, or 128 + the signal that killed it.

@@ -42,7 +42,7 @@ extension Supervisor {
         let paths = SupervisorPaths(root: root)
         try paths.prepare()
         if isRunning(root: paths.root) { return }
-        var merged = Spawner.currentEnvironment()
+        var merged = SpawnAttributes.currentEnvironment()
         for (key, value) in environment { merged[key] = value }
         let pid = try Spawner.spawn(
             SpawnRequest(arguments: command, environment: merged, directory: "/", output: paths.supervisorLog))

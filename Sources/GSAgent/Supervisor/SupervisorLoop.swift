@@ -49,7 +49,7 @@ public final class SupervisorLoop {
     public init(root: String, options: Options = Options()) throws(GSError) {
         paths = SupervisorPaths(root: root)
         self.options = options
-        baseEnvironment = Supervisor.Spawner.currentEnvironment()
+        baseEnvironment = SpawnAttributes.currentEnvironment()
         try paths.prepare()
     }
 
