@@ -1,4 +1,5 @@
 import Foundation
+import GSCore
 import GSData
 import GSExec
 import GSOptimize
@@ -89,6 +90,20 @@ import Testing
         // (about 2% of the multiply-adds stay int8 on these lines).
         #expect(share < 0.1)
         #expect(variant.report.notes.contains { $0.hasPrefix("only ") && $0.contains("may be no faster than fp32") })
+        // The report keeps the search's trials: everything quantized first (it missed), and
+        // the shipped set among them, with the score the report gives.
+        let search = variant.report.search
+        let first = try #require(search.first)
+        #expect(first.excludedNodes == 0 && first.score < 1 - request.tolerance)
+        let shipped = search.filter { $0.score >= 1 - request.tolerance }.min { $0.excludedNodes < $1.excludedNodes }
+        #expect(shipped?.score == variant.report.score)
+        #expect(search.count >= 2 && search.allSatisfy { (0...1).contains($0.score) })
+        guard case .array(let steps)? = variant.report.json.member("search") else {
+            Issue.record("the JSON report has no search")
+            return
+        }
+        #expect(steps.count == search.count)
+        #expect(steps.first?.member("keptNodes") == .int(0))
         // Within 0.01% nothing can stay int8, and the note says the variant is fp32's math.
         request.tolerance = 0.0001
         let float = try Compiler.compile(model, request)

@@ -29,6 +29,10 @@ public struct VariantReport: Sendable {
     public var evaluationSamples: Int
     /// Tensors kept in float by the int8-mixed search, most damaged first.
     public var keptInFloat: [String]
+    /// The int8-mixed search's trials in the order it made them: how many nodes each kept in
+    /// float and what it scored. The accuracy each step of float bought, for a user choosing
+    /// a tolerance (the search keeps only the smallest set that meets it).
+    public var search: [AccuracyFallback.Step] = []
     /// The most damaged quantized tensors (for a report on a miss).
     public var damaged: [String]
     public var passes: [PassReport]
@@ -84,6 +88,13 @@ public struct VariantReport: Sendable {
             "evaluationSamples": .int(evaluationSamples),
             "keptInFloat": .strings(keptInFloat),
             "damaged": .strings(damaged),
+            "search": .array(
+                search.map { step in
+                    [
+                        "keptNodes": .int(step.excludedNodes), "score": .double((step.score * 10000).rounded() / 10000),
+                        "seconds": .double((step.seconds * 10).rounded() / 10),
+                    ]
+                }),
             "passes": .array(
                 passes.map { report in
                     ["pass": .string(report.pass), "counts": .object(report.counts.mapValues { .int($0) })]

@@ -56,6 +56,7 @@ public enum Compiler {
         var variant = optimized.model
         var shipped = request.precision
         var keptInFloat: [String] = []
+        var search: [AccuracyFallback.Step] = []
         var damaged: [String] = []
         // The variant's score where its branch measured it already (an evaluation of a
         // quantized model is most of a compile's time: it runs once).
@@ -117,6 +118,7 @@ public enum Compiler {
                 variant = outcome.result.model
                 measured = .some(outcome.score)
                 keptInFloat = outcome.keptTensors.map(\.tensor)
+                search = outcome.steps
                 damaged = outcome.ranking.prefix(5).map { "\($0.tensor) (\(DecimalText.fixed($0.error, digits: 3)))" }
                 notes.append(
                     "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)"
@@ -155,6 +157,7 @@ public enum Compiler {
             tolerance: request.tolerance,
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
+        report.search = search
         if let (labels, base) = labels {
             report.labelled = VariantReport.Labelled(
                 metric: labels.metric, referenceAccuracy: base, samples: labels.labelled)
