@@ -16,7 +16,7 @@ public enum BuildKey {
         let shapes = request.inputShapes.sorted { $0.key < $1.key }.map {
             "\($0.key)=\($0.value.map(String.init).joined(separator: "x"))"
         }
-        let description: JSONValue = [
+        var description: JSONValue = [
             "gsctl": .string(GSVersion.current),
             "compiler": .int(Compiler.revision),
             "model": .string(model.sha256?.value ?? ""),
@@ -37,6 +37,11 @@ public enum BuildKey {
             "evaluationSamples": .int(model.evaluation.samples),
             "data": .strings(dataDigests),
         ]
+        // Only when set, so that Models without it keep the keys their caches hold.
+        if let confidence = request.confidence, case .object(var members) = description {
+            members["confidence"] = .double(confidence)
+            description = .object(members)
+        }
         return SHA256.hex(of: description.canonical)
     }
 

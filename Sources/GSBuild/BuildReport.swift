@@ -53,7 +53,8 @@ struct BuildReport {
                 }
             }
             var score = number("score").map { (DecimalText.fixed($0 * 100, digits: 2) + "%") } ?? "n/a"
-            // The 95% interval the evaluation samples allow: how much the check can tell.
+            // The interval the evaluation samples allow (95%, or the Model's confidence): how
+            // much the check can tell.
             if case .array(let bounds)? = report.member("scoreInterval"), bounds.count == 2,
                 let low = bounds[0].doubleValue, let high = bounds[1].doubleValue
             {
@@ -68,7 +69,11 @@ struct BuildReport {
                 metric +=
                     " on \(labels["samples"]?.intValue ?? 0) labelled; original \(DecimalText.fixed(original * 100, digits: 2))%"
             }
-            let tolerance = number("tolerance").map { (DecimalText.fixed($0 * 100, digits: 1) + " pt") } ?? ""
+            var tolerance = number("tolerance").map { (DecimalText.fixed($0 * 100, digits: 1) + " pt") } ?? ""
+            // Checked at the interval's low end rather than at the score (`evaluation.confidence`).
+            if let confidence = number("confidence") {
+                tolerance += " at \(DecimalText.fixed(confidence * 100, digits: 0))%"
+            }
             let before = number("bytesBefore").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
             let after = number("bytesAfter").map { DecimalText.fixed($0 / 1_000_000, digits: 2) } ?? ""
             let seconds = outcome.cached ? "cached" : DecimalText.fixed(outcome.seconds, digits: 1)

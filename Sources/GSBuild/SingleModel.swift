@@ -27,6 +27,8 @@ public enum SingleModel {
         /// How far a score may move across the threshold before box-f1 counts it (a Model's
         /// `evaluation.scoreMargin`).
         public var scoreMargin: Float?
+        /// `--confidence` (`evaluation.confidence`).
+        public var confidence: Double?
         /// The fp16 variant takes and returns float16 (`--fp16-io`).
         public var fp16Interface = false
         /// Static (calibrated QDQ), dynamic or weight-only int8.
@@ -57,6 +59,7 @@ public enum SingleModel {
             method: options.method, metric: options.metric, tolerance: options.tolerance, onMiss: options.onMiss)
         if let threshold = options.scoreThreshold { request.scoreThreshold = threshold }
         if let margin = options.scoreMargin { request.scoreMargin = margin }
+        request.confidence = options.confidence
         request.fp16Interface = options.fp16Interface
         request.quantization = options.quantization
         let inputs = try datasetInputs(proto, shapes: options.shapes)

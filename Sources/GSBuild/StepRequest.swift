@@ -20,6 +20,7 @@ public enum StepRequest {
             tolerance: model.evaluation.tolerance, onMiss: model.onAccuracyMiss == .shipFloat ? .shipFloat : .fail)
         if let threshold = model.evaluation.scoreThreshold { request.scoreThreshold = Float(threshold) }
         if let margin = model.evaluation.scoreMargin { request.scoreMargin = Float(margin) }
+        request.confidence = model.evaluation.confidence
         request.quantization = QuantizationMode(rawValue: model.quantization.rawValue) ?? .static
         request.fp16Interface = model.fp16Interface
         let inputs = model.inputs.map {

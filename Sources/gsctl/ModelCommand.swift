@@ -77,6 +77,10 @@ enum ModelCommand {
                 "optimize: labels for char-accuracy / top1 / text-box-f1 (default: labels.tsv beside the images)"),
             .value("tolerance", "T", "optimize: largest accepted metric drop (default 0.01)"),
             .value(
+                "confidence", "C",
+                "optimize: the tolerance must hold at the low end of the score's interval at level C (0.5-0.999; a Model's evaluation.confidence)"
+            ),
+            .value(
                 "score-threshold", "S",
                 "optimize: detection metrics count boxes scoring S or more (default 0.3; a Model's evaluation.scoreThreshold)"
             ),
@@ -230,6 +234,12 @@ enum ModelCommand {
                 throw UsageError(message: "`--score-margin` must be a number from 0 to 1, not `\(text)`")
             }
             options.scoreMargin = value
+        }
+        if let text = arguments.value("confidence") {
+            guard let value = Double(text), value >= 0.5, value <= 0.999 else {
+                throw UsageError(message: "`--confidence` must be a number from 0.5 to 0.999, not `\(text)`")
+            }
+            options.confidence = value
         }
         if let mode = arguments.value("quantization").flatMap(QuantizationMode.init(rawValue:)) {
             options.quantization = mode

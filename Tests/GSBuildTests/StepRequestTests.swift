@@ -56,4 +56,18 @@ import Testing
             BuildKey.compute(step: Self.step, model: strict, request: request, dataDigests: [])
                 != BuildKey.compute(step: Self.step, model: plain, request: defaults, dataDigests: []))
     }
+
+    /// `evaluation.confidence` reaches the compiler and the cache key (a variant accepted on
+    /// its score alone is not one accepted at the interval's low end).
+    @Test func confidenceReachesTheRequestAndTheKey() throws {
+        let (sure, device) = try Self.model(evaluation: "{metric: box-f1, tolerance: 0.01, confidence: 0.95}")
+        let request = try StepRequest.make(step: Self.step, model: sure, device: device)
+        #expect(request.confidence == 0.95)
+        let (plain, _) = try Self.model(evaluation: "{metric: box-f1, tolerance: 0.01}")
+        let defaults = try StepRequest.make(step: Self.step, model: plain, device: device)
+        #expect(defaults.confidence == nil)
+        #expect(
+            BuildKey.compute(step: Self.step, model: sure, request: request, dataDigests: [])
+                != BuildKey.compute(step: Self.step, model: plain, request: defaults, dataDigests: []))
+    }
 }

@@ -111,6 +111,38 @@ import Testing
         #expect(float.report.notes.contains { $0.hasPrefix("no multiply-add runs in int8") })
     }
 
+    /// `evaluation.confidence`: a variant whose score is within the tolerance on the
+    /// evaluation samples, but whose interval at that confidence reaches below it, misses:
+    /// the build fails saying how low the drop could go, or ships fp32 where the Model allows.
+    @Test func confidenceMissesAVariantWhoseIntervalReachesBelowTheTolerance() throws {
+        var (model, request) = try Self.clsRequest(.int8)
+        // Ranges from two lines leave a few of the 24 evaluation lines turned the other way.
+        request.calibration = Array(request.calibration.prefix(2))
+        request.tolerance = 0.5
+        let loose = try Compiler.compile(model, request)
+        let score = try #require(loose.report.score)
+        let low = try #require(loose.report.scoreInterval?.low)
+        try #require(low < score, "int8 agrees with fp32 on every line: nothing for an interval to doubt")
+        // A tolerance the score meets and the interval's low end does not.
+        request.tolerance = 1 - (score + low) / 2
+        let plain = try Compiler.compile(model, request)
+        #expect(plain.report.met && plain.report.shipped == .int8)
+        #expect(plain.report.notes.contains { $0.contains("too few samples to be sure") })
+        request.confidence = 0.95
+        do {
+            _ = try Compiler.compile(model, request)
+            Issue.record("int8 passed although its interval reaches below the tolerance")
+        } catch let error as CompileError {
+            #expect(error.message.contains("at confidence 0.95"), "\(error.message)")
+            #expect(error.report?.confidence == 0.95)
+            #expect(error.report?.json.member("confidence") == .double(0.95))
+        }
+        request.onMiss = .shipFloat
+        let float = try Compiler.compile(model, request)
+        #expect(float.report.shipped == .fp32 && float.report.met)
+        #expect(float.report.notes.contains { $0.contains("at confidence 0.95") && $0.contains("shipping the fp32") })
+    }
+
     @Test func missingCalibrationIsAClearError() throws {
         var (model, request) = try Self.clsRequest(.int8)
         request.calibration = []

@@ -41,6 +41,38 @@ import Testing
 }
 
 @Suite(.serialized) struct AccuracyFallbackTests {
+    /// The search judges a candidate by what the tolerance is checked against (with
+    /// `evaluation.confidence`, the low end of the score's interval), not by the score: a
+    /// fully quantized model whose score is within the tolerance but whose interval reaches
+    /// below it is not accepted, and the report keeps both figures for every trial.
+    @Test func theSearchChecksTheToleranceAgainstTheIntervalsLowEnd() throws {
+        let model = BiasCorrectionChoiceTests.model
+        let config = QuantizationConfig()
+        let statistics = try BiasCorrectionChoiceTests.statistics(config)
+        func quantizers(_ candidate: ModelProto) -> Int {
+            candidate.graph.node.filter { $0.opType == "QuantizeLinear" }.count
+        }
+        let full = quantizers(try QDQQuantizer(config: config, statistics: statistics).quantize(model).model)
+        let outcome = try AccuracyFallback(tolerance: 0.01).run(
+            model: model, statistics: statistics, config: config, samples: QDQFormTests.feeds(4, channels: 16)
+        ) { (candidate: ModelProto) in
+            // Score 99.5% always (within a one-point tolerance); the low end of its interval
+            // clears 99% only once something is kept in float.
+            AccuracyFallback.Measure(score: 0.995, checked: quantizers(candidate) < full ? 0.995 : 0.985)
+        }
+        #expect(outcome.met)
+        #expect(!outcome.excluded.isEmpty)
+        #expect(outcome.score == 0.995 && outcome.checked == 0.995)
+        let first = try #require(outcome.steps.first)
+        #expect(first.excludedNodes == 0 && first.score == 0.995 && first.checked == 0.985)
+        #expect(outcome.steps.dropFirst().allSatisfy { $0.checked == 0.995 })
+        // Checked against the score alone, everything quantized would have shipped.
+        let plain = try AccuracyFallback(tolerance: 0.01).run(
+            model: model, statistics: statistics, config: config, samples: QDQFormTests.feeds(4, channels: 16)
+        ) { (_: ModelProto) -> Double in 0.995 }
+        #expect(plain.met && plain.excluded.isEmpty)
+    }
+
     @Test func int8MixedMeetsTheToleranceOnThePersonDetector() throws {
         guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {
             Issue.record("ssdlite_person.onnx not found")

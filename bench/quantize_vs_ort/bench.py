@@ -82,12 +82,12 @@ MODELS = {
     },
 }
 
+FP32_RUNTIMES = ("ort", "ov-f32")
 RUNTIMES = {
     "ort": "onnxruntime 1.20.1 CPU, default SessionOptions",
     "ov-f32": "OpenVINO 2024.6 CPU, LATENCY, INFERENCE_PRECISION_HINT=f32",
     "ov": "OpenVINO 2024.6 CPU, LATENCY, default precision (bf16 where the CPU has AMX/AVX512-BF16)",
 }
-FP32_RUNTIMES = ("ort", "ov-f32")
 
 
 def model_path(name: str) -> str:
@@ -356,7 +356,7 @@ def count_nodes(graph) -> int:
 
 
 def run_gsctl(gsctl: str, model: str, out: str, precision: str, cfg: dict, pool: str, device: str, method: str,
-              tolerance: float, heldout: str | None = None) -> dict:
+              tolerance: float, heldout: str | None = None, confidence: float | None = None) -> dict:
     shape = f"{cfg['input']}=" + "x".join(str(d) for d in cfg["shape"])
     report = out + ".report.json"
     argv = [gsctl, "model", "optimize", model, "--precision", precision, "--out", out, "--report", report,
@@ -364,6 +364,8 @@ def run_gsctl(gsctl: str, model: str, out: str, precision: str, cfg: dict, pool:
             "--method", method, "--device", device] + cfg.get("gsctl_args", [])
     if heldout:
         argv += ["--eval", heldout]
+    if confidence:
+        argv += ["--confidence", str(confidence)]
     t0 = time.perf_counter()
     r = subprocess.run(argv, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
@@ -633,7 +635,8 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
             method = method or cfg["mixed_method"]
             tol = args.mixed_tolerance if precision == "int8-mixed" else 1.0
             info = run_gsctl(gsctl, src, out, precision, cfg, pool_path, device, method, tol,
-                             heldout_path if precision == "int8-mixed" else None)
+                             heldout_path if precision == "int8-mixed" else None,
+                             args.mixed_confidence if precision == "int8-mixed" else None)
             info["method"] = method
         else:
             info = run_ort_quant(src, out, v, cfg, calib_x, work)
@@ -651,7 +654,9 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
                   f"{rep.get('evaluationSamples')} held-out samples")
             if rep.get("search"):
                 print("    gsctl search (nodes kept in float: held-out score): " +
-                      ", ".join(f"{st['keptNodes']}: {st['score'] * 100:.2f}%" for st in rep["search"]))
+                      ", ".join(f"{st['keptNodes']}: {st['score'] * 100:.2f}%"
+                                + (f" (low end {st['checked'] * 100:.2f}%)" if "checked" in st else "")
+                                for st in rep["search"]))
         for note in rep.get("notes") or []:
             print(f"    gsctl note: {note}")
         for note in info.get("notes") or []:
@@ -779,16 +784,36 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
         r = rows.get((v, rt))
         return r if r and "ms" in r else None
 
-    # Target 1: int8-mixed >= 1.3x faster than the best FP32 runtime, <= 1 point drop.
+    # Target 1: int8-mixed >= 1.3x faster than the best FP32 runtime, <= 1 point drop. In a
+    # runtime that runs float layers in bf16 (OpenVINO's default precision on CPUs with
+    # AVX512-BF16 or AMX) the FP32 original runs there too and is the baseline when faster:
+    # an int8-mixed that kept most of its work in float gets bf16's speed, not int8's.
+    def fp32_in(rt):
+        r = get("fp32", rt)
+        ok = r and r.get("accuracy") and 1 - r["accuracy"]["value"] <= TARGETS["int8_mixed_max_accuracy_drop"]
+        return r["ms"]["median"] if ok else None
+
     mixed = [(rt, get("gsctl-int8-mixed", rt)) for rt in args.runtimes if get("gsctl-int8-mixed", rt)]
     if mixed and best_ms:
-        rt, r = min(mixed, key=lambda x: x[1]["ms"]["median"])
-        sp = best_ms / r["ms"]["median"]
-        drop = 1 - r["accuracy"]["value"]
-        ok = sp >= TARGETS["int8_mixed_speedup_vs_best_fp32"] and drop <= TARGETS["int8_mixed_max_accuracy_drop"]
+        def baseline(rt):
+            own = fp32_in(rt)
+            return (own, f"fp32 on {rt}") if own is not None and own < best_ms else (best_ms, f"fp32 on {best_rt}")
+        def verdict(rt, r):
+            sp = baseline(rt)[0] / r["ms"]["median"]
+            drop = 1 - r["accuracy"]["value"]
+            ok = sp >= TARGETS["int8_mixed_speedup_vs_best_fp32"] and drop <= TARGETS["int8_mixed_max_accuracy_drop"]
+            return ok, sp, drop
+        rt, r = max(mixed, key=lambda x: verdict(*x)[:2])  # a runtime where it passes, else the fastest
+        base_ms, base_what = baseline(rt)
+        ok, sp, drop = verdict(rt, r)
+        fastest = min(((fp32_in(x), x) for x in args.runtimes if fp32_in(x) is not None), default=(None, None))
+        also = ""
+        if fastest[0] is not None and fastest[1] != best_rt:
+            also = (f"; the FP32 original's fastest run within a point is on {fastest[1]} ({fastest[0]:.2f} ms): "
+                    f"int8-mixed's best is {fastest[0] / min(x[1]['ms']['median'] for x in mixed):.2f}x that")
         checks.append((f"{name}: int8-mixed >= 1.3x faster than the best FP32 runtime with <= 1 point drop", ok,
-                       f"{sp:.2f}x on {rt} ({r['ms']['median']:.2f} vs {best_ms:.2f} ms {best_rt}), accuracy "
-                       f"{r['accuracy']['value'] * 100:.2f}% (drop {drop * 100:.2f} points)"))
+                       f"{sp:.2f}x on {rt} ({r['ms']['median']:.2f} vs {base_ms:.2f} ms {base_what}), accuracy "
+                       f"{r['accuracy']['value'] * 100:.2f}% (drop {drop * 100:.2f} points){also}"))
     else:
         checks.append((f"{name}: int8-mixed >= 1.3x faster than the best FP32 runtime with <= 1 point drop", False,
                        "int8-mixed did not build or run"))
@@ -911,6 +936,9 @@ def main() -> int:
     ap.add_argument("--runtimes", default="ort,ov-f32,ov")
     ap.add_argument("--variants", default=",".join(list(GSCTL_VARIANTS) + list(ORT_SETTINGS)))
     ap.add_argument("--mixed-tolerance", type=float, default=0.01)
+    ap.add_argument("--mixed-confidence", type=float, default=None,
+                    help="int8-mixed's tolerance must hold at the low end of the score's interval at this level "
+                         "(gsctl --confidence; default: the score alone)")
     ap.add_argument("--mixed-heldout", type=int, default=200,
                     help="held-out samples int8-mixed's search scores on (gsctl model optimize --eval; at most 200)")
     ap.add_argument("--reuse", action="store_true", help="reuse compiled models and their recorded compile times")

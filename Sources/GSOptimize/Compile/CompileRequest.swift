@@ -52,6 +52,10 @@ public struct CompileRequest: Sendable {
     /// callers then feed and read float16: half the bytes at the border, no Casts there).
     /// Off, the interface keeps the original's types and Casts sit at the border.
     public var fp16Interface = false
+    /// `evaluation.confidence` (0.5 to 0.999): a quantized variant meets its tolerance only
+    /// when the low end of its score's interval at this level does, so that the tolerance
+    /// holds beyond the evaluation samples; nil checks the score alone.
+    public var confidence: Double?
 
     public init(
         precision: TargetPrecision, inputShapes: [String: [Int]] = [:], format: QDQFormat = .cpu(reduceRange: false),

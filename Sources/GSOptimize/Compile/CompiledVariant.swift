@@ -46,9 +46,12 @@ public struct VariantReport: Sendable {
     /// end up slower than fp32 (layout and type conversions at every border), which only a
     /// measurement on the device shows; a low share says to expect it.
     public var integerShare: Double?
-    /// The score's 95% bootstrap interval over the evaluation samples (agreement metrics on
-    /// real data): how much the check can tell on this many samples.
+    /// The score's bootstrap interval over the evaluation samples (agreement metrics on real
+    /// data), at `confidence` or 95%: how much the check can tell on this many samples.
     public var scoreInterval: ScoreInterval?
+    /// `evaluation.confidence`: the tolerance must hold at the low end of the interval at
+    /// this level, not just at the score.
+    public var confidence: Double?
 
     /// Set when the evaluation data is labelled: `score` is then 1 + (this variant's accuracy
     /// on the labels - the original model's).
@@ -60,7 +63,13 @@ public struct VariantReport: Sendable {
         public var samples: Int
     }
 
-    public var met: Bool { score.map { $0 >= 1 - tolerance - 1e-9 } ?? true }
+    public var met: Bool {
+        guard let score else { return true }
+        let floor = 1 - tolerance - 1e-9
+        guard score >= floor else { return false }
+        guard confidence != nil, let low = scoreInterval?.low else { return true }
+        return low >= floor
+    }
 
     /// The metric the score and tolerance are in (the labelled one where there are labels).
     public var metricName: String { labelled?.metric ?? metric.rawValue }
@@ -90,10 +99,14 @@ public struct VariantReport: Sendable {
             "damaged": .strings(damaged),
             "search": .array(
                 search.map { step in
-                    [
+                    var trial: [String: JSONValue] = [
                         "keptNodes": .int(step.excludedNodes), "score": .double((step.score * 10000).rounded() / 10000),
                         "seconds": .double((step.seconds * 10).rounded() / 10),
                     ]
+                    if step.checked != step.score {
+                        trial["checked"] = .double((step.checked * 10000).rounded() / 10000)
+                    }
+                    return .object(trial)
                 }),
             "passes": .array(
                 passes.map { report in
@@ -107,6 +120,10 @@ public struct VariantReport: Sendable {
                 .array([.double(($0.low * 10000).rounded() / 10000), .double(($0.high * 10000).rounded() / 10000)])
             } ?? .null,
         ]
+        if case .object(var members) = json, let confidence {
+            members["confidence"] = .double(confidence)
+            json = .object(members)
+        }
         if case .object(var members) = json, let labelled, let accuracy = labelledAccuracy {
             members["labels"] = [
                 "metric": .string(labelled.metric), "accuracy": .double((accuracy * 10000).rounded() / 10000),

@@ -53,6 +53,21 @@ public enum Compiler {
                 reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
                 scoreMargin: request.scoreMargin)
         }
+        /// The score's interval over the evaluation samples for outputs just computed, at
+        /// `level`; nil where there is none (labelled accuracy, generated inputs, one sample).
+        func interval(of outputs: [[String: Tensor]], level: Double) -> ScoreInterval? {
+            guard labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2 else { return nil }
+            return ScoreInterval.of(
+                request.metric, reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
+                scoreMargin: request.scoreMargin, level: level)
+        }
+        /// A candidate's score and what its tolerance is checked against: with
+        /// `evaluation.confidence`, the low end of the score's interval at that level.
+        func measure(_ point: Double, outputs: [[String: Tensor]]?) -> AccuracyFallback.Measure {
+            guard let level = request.confidence, let outputs, let low = interval(of: outputs, level: level)?.low
+            else { return AccuracyFallback.Measure(score: point) }
+            return AccuracyFallback.Measure(score: point, checked: min(point, low))
+        }
         var variant = optimized.model
         var shipped = request.precision
         var keptInFloat: [String] = []
@@ -110,11 +125,16 @@ public enum Compiler {
                 model: prepared.model, statistics: statistics, config: config, evaluate: score)
             if let note = choice.note { notes.append(note) }
             if request.precision == .int8Mixed, let fullScore = choice.score {
+                let full = measure(
+                    fullScore, outputs: lastScored.last(where: { $0.model == choice.result.model })?.outputs)
                 let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds)
                     .run(
                         model: prepared.model, statistics: statistics, config: choice.config,
-                        samples: request.calibration, quantized: (choice.result, fullScore)
-                    ) { candidate in try score(candidate) ?? 1 }
+                        samples: request.calibration, quantized: (choice.result, full)
+                    ) { candidate in
+                        // `score` keeps the outputs it just computed last in `lastScored`.
+                        measure(try score(candidate) ?? 1, outputs: lastScored.last?.outputs)
+                    }
                 variant = outcome.result.model
                 measured = .some(outcome.score)
                 keptInFloat = outcome.keptTensors.map(\.tensor)
@@ -158,35 +178,15 @@ public enum Compiler {
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
         report.search = search
+        report.confidence = request.confidence
         if let (labels, base) = labels {
             report.labelled = VariantReport.Labelled(
                 metric: labels.metric, referenceAccuracy: base, samples: labels.labelled)
         }
-        if !report.met {
-            let drop = DecimalText.fixed((1 - (achieved ?? 0)) * 100, digits: 2)
-            let metricName = report.metricName
-            let limit = DecimalText.fixed(request.tolerance * 100, digits: 2)
-            switch request.onMiss {
-            case .fail:
-                report.seconds = (ChildProcess.now() - started)
-                throw CompileError(
-                    message:
-                        "\(request.precision.rawValue) loses \(drop) points of \(metricName) (tolerance \(limit)); most damaged: \(damaged.joined(separator: ", "))",
-                    report: report)
-            case .shipFloat:
-                notes.append(
-                    "\(request.precision.rawValue) lost \(drop) points (tolerance \(limit)): shipping the fp32 variant")
-                variant = optimized.model
-                shipped = .fp32
-                achieved = try score(variant)
-                report.shipped = shipped
-                report.score = achieved
-                report.nodesAfter = variant.graph.nodeCountIncludingSubgraphs
-                report.bytesAfter = variant.serialized().count
-                report.notes = notes
-            }
-        }
-        if labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2, report.score != nil {
+        /// The interval of the variant that ships, from the outputs its scoring computed.
+        func recordInterval() throws {
+            guard report.score != nil, labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2
+            else { return }
             let outputs: [[String: Tensor]]
             if let scored = lastScored.last(where: { $0.model == variant }) {
                 outputs = scored.outputs
@@ -195,6 +195,45 @@ public enum Compiler {
                     try ONNXImport.executor(for: variant), request.evaluation.map { Self.fitted($0, to: variant) })
             }
             report.recordScoreInterval(reference: reference, candidate: outputs, request: request)
+        }
+        try recordInterval()
+        if request.confidence != nil, labels != nil {
+            report.notes.append(
+                "evaluation.confidence is not applied to accuracy on labels (no interval there): the tolerance is checked on the score"
+            )
+            notes = report.notes
+        }
+        if !report.met {
+            let drop = DecimalText.fixed((1 - (achieved ?? 0)) * 100, digits: 2)
+            let metricName = report.metricName
+            let limit = DecimalText.fixed(request.tolerance * 100, digits: 2)
+            var miss = "loses \(drop) points of \(metricName) (tolerance \(limit))"
+            if let level = request.confidence, let low = report.scoreInterval?.low,
+                (achieved ?? 0) >= 1 - request.tolerance
+            {
+                miss =
+                    "loses \(drop) points of \(metricName) on \(request.evaluation.count) samples, but at confidence \(DecimalText.fixed(level, digits: 2)) up to \(DecimalText.fixed((1 - low) * 100, digits: 2)) (tolerance \(limit))"
+            }
+            switch request.onMiss {
+            case .fail:
+                report.seconds = (ChildProcess.now() - started)
+                throw CompileError(
+                    message:
+                        "\(request.precision.rawValue) \(miss); most damaged: \(damaged.joined(separator: ", "))",
+                    report: report)
+            case .shipFloat:
+                notes.append("\(request.precision.rawValue) \(miss): shipping the fp32 variant")
+                variant = optimized.model
+                shipped = .fp32
+                achieved = try score(variant)
+                report.shipped = shipped
+                report.score = achieved
+                report.nodesAfter = variant.graph.nodeCountIncludingSubgraphs
+                report.bytesAfter = variant.serialized().count
+                report.notes = notes
+                report.scoreInterval = nil
+                try recordInterval()
+            }
         }
         // Golden input: the first evaluation sample (else calibration); outputs from the
         // shipped variant as the executor computes them.

@@ -23,14 +23,15 @@ extension VariantReport {
         }
     }
 
-    /// Records the score's 95% bootstrap interval over the evaluation samples, with a note
-    /// when the tolerance is met but the interval reaches below it.
+    /// Records the score's bootstrap interval over the evaluation samples (95%, or the
+    /// Model's `evaluation.confidence`), with a note when the tolerance is met but the
+    /// interval reaches below it (without confidence asked, `met` looks at the score alone).
     mutating func recordScoreInterval(
         reference: [[String: Tensor]], candidate: [[String: Tensor]], request: CompileRequest
     ) {
         scoreInterval = ScoreInterval.of(
             request.metric, reference: reference, candidate: candidate, scoreThreshold: request.scoreThreshold,
-            scoreMargin: request.scoreMargin)
+            scoreMargin: request.scoreMargin, level: request.confidence ?? 0.95)
         guard let interval = scoreInterval, met, interval.low < 1 - request.tolerance - 1e-9 else { return }
         let percent = { (value: Double) in DecimalText.fixed(value * 100, digits: 2) + "%" }
         notes.append(

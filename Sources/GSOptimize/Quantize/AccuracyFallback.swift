@@ -7,7 +7,9 @@ import ONNX
 ///
 /// Groups (from `SensitivityRanking`) are excluded in growing batches (1, 2, 4, ...) with
 /// re-quantization and evaluation each time; once a batch meets the tolerance, a bisection
-/// looks for a smaller one. Bounded by `maxSteps` and `timeBudget`.
+/// looks for a smaller one. Bounded by `maxSteps` and `timeBudget`. A batch meets the
+/// tolerance by its `Measure.checked`: the score itself, or where the Model asks for
+/// confidence, the low end of the score's interval over the evaluation samples.
 public struct AccuracyFallback {
     public var tolerance: Double
     public var maxSteps: Int
@@ -19,15 +21,32 @@ public struct AccuracyFallback {
         self.timeBudget = timeBudget
     }
 
+    /// What evaluating one candidate found.
+    public struct Measure: Sendable, Hashable {
+        /// The metric on the evaluation samples (1 = the float model's behaviour).
+        public var score: Double
+        /// What the tolerance is checked against: `score`, or the low end of its interval.
+        public var checked: Double
+
+        public init(score: Double, checked: Double? = nil) {
+            self.score = score
+            self.checked = checked ?? score
+        }
+    }
+
     public struct Step: Sendable, Hashable {
         public var excludedNodes: Int
         public var score: Double
+        /// The value checked against the tolerance (below `score` with confidence asked).
+        public var checked: Double
         public var seconds: Double
     }
 
     public struct Outcome: Sendable {
         public var result: QDQQuantizer.Result
         public var score: Double
+        /// What the tolerance was checked against for the result.
+        public var checked: Double
         public var met: Bool
         public var excluded: [String]
         /// The tensors kept in float, most damaged first.
@@ -38,38 +57,51 @@ public struct AccuracyFallback {
         public var stopped: String
     }
 
-    /// `evaluate` scores a candidate model (1 = the float model's behaviour). `quantized` is
-    /// the fully quantized model with its score when the caller has them already (the
-    /// bias-correction choice made and scored it), so the search does not redo them.
+    /// `evaluate` scores a candidate model (1 = the float model's behaviour).
     public func run(
         model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
-        samples: [[String: Tensor]], quantized: (result: QDQQuantizer.Result, score: Double)? = nil,
-        evaluate: (ModelProto) throws -> Double
+        samples: [[String: Tensor]], evaluate: (ModelProto) throws -> Double
+    ) throws -> Outcome {
+        try run(model: model, statistics: statistics, config: config, samples: samples) { candidate in
+            Measure(score: try evaluate(candidate))
+        }
+    }
+
+    /// `evaluate` measures a candidate model. `quantized` is the fully quantized model with
+    /// its measure when the caller has them already (the bias-correction choice made and
+    /// scored it), so the search does not redo them.
+    public func run(
+        model: ModelProto, statistics: [String: TensorStatistics], config: QuantizationConfig,
+        samples: [[String: Tensor]], quantized: (result: QDQQuantizer.Result, measure: Measure)? = nil,
+        evaluate: (ModelProto) throws -> Measure
     ) throws -> Outcome {
         let started = ChildProcess.now()
         var steps: [Step] = []
-        func attempt(_ excluded: [String]) throws -> (QDQQuantizer.Result, Double) {
+        func record(_ excluded: Int, _ measure: Measure, seconds: Double) {
+            steps.append(
+                Step(excludedNodes: excluded, score: measure.score, checked: measure.checked, seconds: seconds))
+        }
+        func attempt(_ excluded: [String]) throws -> (QDQQuantizer.Result, Measure) {
             var trial = config
             trial.excludedNodes = config.excludedNodes.union(excluded)
             let result = try QDQQuantizer(config: trial, statistics: statistics).quantize(model)
-            let score = try evaluate(result.model)
-            steps.append(Step(excludedNodes: excluded.count, score: score, seconds: (ChildProcess.now() - started)))
-            return (result, score)
+            let measure = try evaluate(result.model)
+            record(excluded.count, measure, seconds: ChildProcess.now() - started)
+            return (result, measure)
         }
         let target = 1 - tolerance
-        let (full, fullScore): (QDQQuantizer.Result, Double)
+        let (full, fullMeasure): (QDQQuantizer.Result, Measure)
         if let quantized {
-            (full, fullScore) = quantized
-            steps.append(Step(excludedNodes: 0, score: fullScore, seconds: 0))
+            (full, fullMeasure) = quantized
+            record(0, fullMeasure, seconds: 0)
         } else {
-            (full, fullScore) = try attempt([])
+            (full, fullMeasure) = try attempt([])
         }
         let ranking = try SensitivityRanking.rank(float: model, quantized: full, config: config, samples: samples)
-        if fullScore >= target {
+        if fullMeasure.checked >= target {
             return Outcome(
-                result: full, score: fullScore, met: true, excluded: [], keptTensors: [], steps: steps,
-                ranking: ranking,
-                stopped: "met with everything quantized")
+                result: full, score: fullMeasure.score, checked: fullMeasure.checked, met: true, excluded: [],
+                keptTensors: [], steps: steps, ranking: ranking, stopped: "met with everything quantized")
         }
         // Cumulative exclusion sets after taking the top 1, 2, ... groups.
         var sets: [[String]] = []
@@ -82,7 +114,7 @@ public struct AccuracyFallback {
             current += new
             sets.append(current)
         }
-        var best: (QDQQuantizer.Result, Double, Int)?
+        var best: (QDQQuantizer.Result, Measure, Int)?
         var lastFailing = 0
         var take = 1
         var stopped = "exhausted the ranking"
@@ -95,9 +127,9 @@ public struct AccuracyFallback {
                 stopped = "time budget"
                 break
             }
-            let (result, score) = try attempt(sets[take - 1])
-            if score >= target {
-                best = (result, score, take)
+            let (result, measure) = try attempt(sets[take - 1])
+            if measure.checked >= target {
+                best = (result, measure, take)
                 stopped = "met"
                 break
             }
@@ -106,13 +138,13 @@ public struct AccuracyFallback {
             take = min(take * 2, sets.count)
         }
         // Bisect between the last failing and the first passing batch for a smaller one.
-        if var (result, score, passing) = best {
+        if var (result, measure, passing) = best {
             var low = lastFailing
             while passing - low > 1, steps.count < maxSteps, (ChildProcess.now() - started) < timeBudget {
                 let middle = (low + passing) / 2
-                let (candidate, candidateScore) = try attempt(sets[middle - 1])
-                if candidateScore >= target {
-                    (result, score, passing) = (candidate, candidateScore, middle)
+                let (candidate, candidateMeasure) = try attempt(sets[middle - 1])
+                if candidateMeasure.checked >= target {
+                    (result, measure, passing) = (candidate, candidateMeasure, middle)
                 } else {
                     low = middle
                 }
@@ -120,11 +152,11 @@ public struct AccuracyFallback {
             let excluded = sets[passing - 1]
             let kept = ranking.filter { $0.nodes.contains(where: Set(excluded).contains) }
             return Outcome(
-                result: result, score: score, met: true, excluded: excluded, keptTensors: kept, steps: steps,
-                ranking: ranking, stopped: stopped)
+                result: result, score: measure.score, checked: measure.checked, met: true, excluded: excluded,
+                keptTensors: kept, steps: steps, ranking: ranking, stopped: stopped)
         }
         return Outcome(
-            result: full, score: fullScore, met: false, excluded: [], keptTensors: [], steps: steps, ranking: ranking,
-            stopped: stopped)
+            result: full, score: fullMeasure.score, checked: fullMeasure.checked, met: false, excluded: [],
+            keptTensors: [], steps: steps, ranking: ranking, stopped: stopped)
     }
 }

@@ -69,7 +69,7 @@ enum ObjectDecoder {
                 metric: evaluation?.word("metric") ?? defaultMetric(task),
                 labels: evaluation?.located("labels"), tolerance: evaluation?.double("tolerance") ?? 0.01,
                 scoreThreshold: evaluation?.double("scoreThreshold"),
-                scoreMargin: evaluation?.double("scoreMargin")),
+                scoreMargin: evaluation?.double("scoreMargin"), confidence: evaluation?.double("confidence")),
             latencyBudgetMs: spec.double("latencyBudgetMs"),
             onAccuracyMiss: spec.word("onAccuracyMiss") ?? .fail, quantization: spec.word("quantization") ?? .static,
             fp16Interface: spec.bool("fp16Interface") ?? false)

@@ -101,6 +101,10 @@ public struct Evaluation: Sendable, Hashable {
     /// How far a score may move across the threshold before box-f1 counts a lost or new
     /// detection; nil: 0.05.
     public var scoreMargin: Double? = nil
+    /// The tolerance must hold at the low end of the score's interval at this level (0.95:
+    /// the drop stays within the tolerance on data like the samples with 97.5% probability);
+    /// nil: the score alone is checked.
+    public var confidence: Double? = nil
 }
 
 /// `kind: Workflow`.

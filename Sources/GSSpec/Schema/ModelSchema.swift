@@ -76,6 +76,10 @@ enum ModelSchema {
             Property(
                 "scoreMargin", .number(minimum: 0, maximum: 1), default: "0.05",
                 "box-f1 forgives a score moving less than this across scoreThreshold (0: strict F1 at the threshold)"),
+            Property(
+                "confidence", .number(minimum: 0.5, maximum: 0.999),
+                "the tolerance must hold at the low end of the score's bootstrap interval at this level, not just at the score (0.95: few evaluation samples cannot pass a variant by luck); default: the score alone"
+            ),
         ])
 
     static let spec = ObjectSchema(
