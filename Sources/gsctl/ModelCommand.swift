@@ -278,6 +278,11 @@ enum ModelCommand {
                 ", \(labelled.metric) \(DecimalText.fixed(accuracy * 100, digits: 2))% on \(labelled.samples) labelled (original \(DecimalText.fixed(labelled.referenceAccuracy * 100, digits: 2))%)"
         } else if let score = report.score {
             text += ", \(report.metric.rawValue) \(DecimalText.fixed(score * 100, digits: 2))%"
+            // With --confidence the tolerance was checked at the interval's low end: show it.
+            if let level = report.confidence, let low = report.scoreInterval?.low {
+                text +=
+                    " (at least \(DecimalText.fixed(low * 100, digits: 2))% at confidence \(DecimalText.fixed(level, digits: 2)))"
+            }
         }
         text += ", \(DecimalText.fixed(report.seconds, digits: 1)) s\n"
         if let dataFile {

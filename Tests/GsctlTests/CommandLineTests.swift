@@ -134,6 +134,27 @@ import Testing
         #expect(!((fields["damaged"] as? [String]) ?? []).isEmpty, "\(fields)")
     }
 
+    /// `--confidence C` checks the tolerance at the low end of the score's interval, says
+    /// so on the result line and in the report; a level outside 0.5-0.999 is a usage error.
+    @Test func modelOptimizeChecksTheToleranceAtAConfidence() throws {
+        let directory = CLI.temporaryDirectory()
+        let common = [
+            "model", "optimize", CLI.root + "/Specs/models/ppocr_cls.onnx", "--precision", "fp16",
+            "--out", directory + "/cls.onnx", "--report", directory + "/cls.json", "--shape", "x=1x3x48x192",
+            "--preprocess", "size=192x48;scale=0.00392156862745098;mean=0.5,0.5,0.5;std=0.5,0.5,0.5;bgr;nchw",
+            "--calib", CLI.root + "/Specs/data/text-lines", "--metric", "top1-agreement",
+        ]
+        let run = try CLI.run(common + ["--confidence", "0.95"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("% at confidence 0.95)"), "\(run.out)")
+        let object = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/cls.json")))
+        #expect((object as? [String: Any])?["confidence"] as? Double == 0.95)
+        let wrong = try CLI.run(common + ["--confidence", "95"])
+        #expect(wrong.status == 64)
+        #expect(wrong.err.contains("0.5 to 0.999"), "\(wrong.err)")
+    }
+
     /// `--quantization dynamic` quantizes the recognizer's MatMul weights with no calibration
     /// data; a mode it does not know is a usage error naming the choices.
     @Test func modelOptimizeQuantizesDynamicallyWithoutCalibration() throws {
