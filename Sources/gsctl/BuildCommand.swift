@@ -28,8 +28,7 @@ enum BuildCommand {
         AllocatorTuning.keepFreedMemoryForReuse()
         let report = Linter.lint(paths: Output.specPaths(arguments))
         guard try Output.refuseErrors(report, doing: "building") else { return .failure }
-        let only = arguments.all("only")
-        let plan = Planner.plan(report.specs, only: only.isEmpty ? nil : Set(only))
+        let plan = Planner.plan(report.specs, only: try Output.onlyDeployments(arguments, in: report.specs))
         var options = BuildOptions()
         options.outputDirectory = arguments.value("out") ?? "Bundles"
         if let jobs = arguments.value("jobs") {

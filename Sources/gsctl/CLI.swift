@@ -105,6 +105,26 @@ enum Output {
         return false
     }
 
+    /// The deployments `--only` names, each checked against the specs: a misspelt name would
+    /// otherwise select nothing, and the command would succeed having done nothing.
+    static func onlyDeployments(_ parsed: ParsedArguments, in specs: SpecSet) throws(GSError) -> Set<String>? {
+        let names = parsed.all("only")
+        guard !names.isEmpty else { return nil }
+        try checkDeployments(names, in: specs)
+        return Set(names)
+    }
+
+    /// Throws for the first name that is no Deployment of `specs`, suggesting the nearest.
+    static func checkDeployments(_ names: some Sequence<String>, in specs: SpecSet) throws(GSError) {
+        let known = Set(specs.deployments.map(\.name))
+        for name in names where !known.contains(name) {
+            throw GSError(
+                "no deployment named `\(name)`",
+                hint: Suggest.nearest(to: name, in: known).map { "did you mean `\($0)`?" }
+                    ?? "known: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
     /// Spec paths from the command line, or `Specs` (else `.`) when none were given.
     static func specPaths(_ parsed: ParsedArguments) -> [String] {
         if !parsed.positionals.isEmpty { return parsed.positionals }

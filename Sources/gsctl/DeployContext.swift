@@ -46,6 +46,7 @@ enum DeployContext {
             guard (try? Output.refuseErrors(report, doing: "deploying")) == true else {
                 throw GSError("the specs have errors (above)")
             }
+            if let only = options.only { try Output.checkDeployments(only.sorted(), in: report.specs) }
         }
     }
 

@@ -24,15 +24,7 @@ enum PlanCommand {
         let format = arguments.value("format").flatMap(PlanFormat.init(rawValue:)) ?? .text
         let report = Linter.lint(paths: Output.specPaths(arguments))
         guard try Output.refuseErrors(report, doing: "planning") else { return .failure }
-        let only = arguments.all("only")
-        let known = Set(report.specs.deployments.map(\.name))
-        for name in only where !known.contains(name) {
-            throw GSError(
-                "no deployment named `\(name)`",
-                hint: Suggest.nearest(to: name, in: known).map { "did you mean `\($0)`?" }
-                    ?? "known: \(known.sorted().joined(separator: ", "))")
-        }
-        let plan = Planner.plan(report.specs, only: only.isEmpty ? nil : Set(only))
+        let plan = Planner.plan(report.specs, only: try Output.onlyDeployments(arguments, in: report.specs))
         let out = arguments.value("out")
         let color = out == nil && format == .text && Terminal.wantsColor(.standardOutput)
         try Output.emit(format.render(plan, color: color), to: out)

@@ -389,6 +389,13 @@ struct DeployRepo {
         try handle.close()
         try repo.commit("a second deployment")
 
+        // A misspelt name is an error that names the nearest deployment, and touches no host.
+        let typo = try repo.apply(["--only", "reader-spar"])
+        #expect(typo.status == 1, "\(typo.out)\(typo.err)")
+        #expect(typo.err.contains("no deployment named `reader-spar`"), "\(typo.err)")
+        #expect(typo.err.contains("did you mean `reader-spare`?"), "\(typo.err)")
+        #expect(repo.current(1) == nil && repo.current(2) == nil)
+
         let only = try repo.apply(["--only", "reader-spare", "--max-parallel", "1"])
         #expect(only.status == 0, "\(only.out)\(only.err)")
         #expect(DeployRepo.results(only) == ["box2": "converged"])

@@ -252,6 +252,17 @@ import Testing
         #expect(unknown.err.contains("did you mean `crowd-density-demo`?"))
     }
 
+    /// `gsctl build --only` with a name no Deployment has fails before building anything
+    /// (it used to build nothing and succeed).
+    @Test func buildRefusesAnUnknownDeployment() throws {
+        let out = CLI.temporaryDirectory() + "/Bundles"
+        let run = try CLI.run(["build", CLI.root + "/Specs", "--out", out, "--only", "ocr-servce"])
+        #expect(run.status == 1, "\(run.out)\(run.err)")
+        #expect(run.err.contains("no deployment named `ocr-servce`"), "\(run.err)")
+        #expect(run.err.contains("did you mean `ocr-service`?"), "\(run.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func schemaIsTheCommittedOne() throws {
         let run = try CLI.run(["schema"])
         #expect(run.status == 0)
