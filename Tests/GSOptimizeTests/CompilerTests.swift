@@ -143,6 +143,22 @@ import Testing
         #expect(float.report.notes.contains { $0.contains("at confidence 0.95") && $0.contains("shipping the fp32") })
     }
 
+    /// Accuracy on labels has no interval: a confidence asked for there is not claimed in the
+    /// report (nor in the build report's tolerance column), and a note says why.
+    @Test func confidenceIsNotClaimedForAccuracyOnLabels() throws {
+        var (model, request) = try Self.clsRequest(.fp16)
+        request.labels = EvaluationLabels(
+            kind: .classIndex, values: Array(repeating: "0", count: request.evaluation.count), metric: "top1-accuracy")
+        request.confidence = 0.95
+        let variant = try Compiler.compile(model, request)
+        #expect(variant.report.labelled != nil)
+        #expect(variant.report.confidence == nil)
+        #expect(variant.report.json.member("confidence") == nil)
+        #expect(
+            variant.report.notes.contains { $0.hasPrefix("evaluation.confidence is not applied to accuracy on labels") }
+        )
+    }
+
     @Test func missingCalibrationIsAClearError() throws {
         var (model, request) = try Self.clsRequest(.int8)
         request.calibration = []

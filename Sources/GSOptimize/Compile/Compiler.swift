@@ -178,7 +178,8 @@ public enum Compiler {
             calibrationSamples: request.calibration.count, evaluationSamples: request.evaluation.count,
             keptInFloat: keptInFloat, damaged: damaged, passes: passes, seconds: 0, notes: notes)
         report.search = search
-        report.confidence = request.confidence
+        // Recorded only where it applies: accuracy on labels has no interval to check.
+        report.confidence = labels == nil ? request.confidence : nil
         if let (labels, base) = labels {
             report.labelled = VariantReport.Labelled(
                 metric: labels.metric, referenceAccuracy: base, samples: labels.labelled)
