@@ -9,8 +9,9 @@ import ONNX
 /// Model allows it, ships the float variant and says why.
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
-    /// changed); part of every build cache key, with gsctl's version.
-    public static let revision = 11
+    /// changed, or what its report records: 12 added the search trials and confidence);
+    /// part of every build cache key, with gsctl's version.
+    public static let revision = 12
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
