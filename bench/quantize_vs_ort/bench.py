@@ -608,7 +608,8 @@ def bench_model(name: str, args, gsctl: str, device: str, core, report: dict) ->
     calib_x = data["pool"][calib_idx]
     # int8-mixed's search decides on its held-out score, so it gets more held-out samples than
     # the pool's other half (67): on 67 frames a one-point tolerance is inside the noise.
-    heldout_x = data["pool"][[i for i in range(len(data["pool"])) if i not in set(calib_idx)]]
+    calibrated = set(calib_idx)
+    heldout_x = data["pool"][[i for i in range(len(data["pool"])) if i not in calibrated]]
     if data.get("extra") is not None:
         heldout_x = np.concatenate([heldout_x, data["extra"]])
     heldout_path = os.path.join(work, "heldout.npz")

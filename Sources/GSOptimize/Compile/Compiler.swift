@@ -54,10 +54,13 @@ public enum Compiler {
                 reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
                 scoreMargin: request.scoreMargin)
         }
+        /// Whether a score has an interval over the evaluation samples: not for accuracy on
+        /// labels, generated inputs or a single sample.
+        let scoresHaveIntervals = labels == nil && !request.syntheticEvaluation && request.evaluation.count >= 2
         /// The score's interval over the evaluation samples for outputs just computed, at
-        /// `level`; nil where there is none (labelled accuracy, generated inputs, one sample).
+        /// `level`; nil where there is none.
         func interval(of outputs: [[String: Tensor]], level: Double) -> ScoreInterval? {
-            guard labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2 else { return nil }
+            guard scoresHaveIntervals else { return nil }
             return ScoreInterval.of(
                 request.metric, reference: reference, candidate: outputs, scoreThreshold: request.scoreThreshold,
                 scoreMargin: request.scoreMargin, level: level)
@@ -126,8 +129,11 @@ public enum Compiler {
                 model: prepared.model, statistics: statistics, config: config, evaluate: score)
             if let note = choice.note { notes.append(note) }
             if request.precision == .int8Mixed, let fullScore = choice.score {
-                let full = measure(
-                    fullScore, outputs: lastScored.last(where: { $0.model == choice.result.model })?.outputs)
+                // The choice's outputs are among the last scored; looked up only when needed.
+                let full =
+                    request.confidence == nil
+                    ? AccuracyFallback.Measure(score: fullScore)
+                    : measure(fullScore, outputs: lastScored.last(where: { $0.model == choice.result.model })?.outputs)
                 let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds)
                     .run(
                         model: prepared.model, statistics: statistics, config: choice.config,
@@ -187,8 +193,7 @@ public enum Compiler {
         }
         /// The interval of the variant that ships, from the outputs its scoring computed.
         func recordInterval() throws {
-            guard report.score != nil, labels == nil, !request.syntheticEvaluation, request.evaluation.count >= 2
-            else { return }
+            guard report.score != nil, scoresHaveIntervals else { return }
             let outputs: [[String: Tensor]]
             if let scored = lastScored.last(where: { $0.model == variant }) {
                 outputs = scored.outputs
