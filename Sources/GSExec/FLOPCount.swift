@@ -18,6 +18,9 @@ public struct FLOPCount: Sendable, Hashable {
     /// kernel). The rest of `total` computes in float: a quantized model whose share is low
     /// converts between int8 and float at every border and may be no faster than fp32.
     public var integer: Double = 0
+    /// FLOPs per named node: what keeping that node in float costs (the int8-mixed
+    /// search returns the most expensive float nodes to int8 first).
+    public var byNode: [String: Double] = [:]
     /// The input shapes the count is for.
     public var inputShapes: [String: [Int]]
 
@@ -56,11 +59,13 @@ public struct FLOPCount: Sendable, Hashable {
         _ = try ONNXImport.executor(for: model).run(
             feeds, fetch: [], observe: { name, tensor in known[name] = tensor.shape })
         var byOp: [String: Double] = [:]
+        var byNode: [String: Double] = [:]
         var integer = 0.0
         let dequantized = Set(model.graph.node.filter { $0.opType == "DequantizeLinear" }.flatMap(\.output))
         for node in model.graph.node {
             guard let flops = Self.flops(node, known), flops > 0 else { continue }
             byOp[node.opType, default: 0] += flops
+            if !node.name.isEmpty { byNode[node.name, default: 0] += flops }
             if Self.integerOps.contains(node.opType)
                 || (node.input.count >= 2 && dequantized.contains(node.input[0]) && dequantized.contains(node.input[1]))
             {
@@ -68,7 +73,7 @@ public struct FLOPCount: Sendable, Hashable {
             }
         }
         return FLOPCount(
-            total: byOp.values.reduce(0, +), byOp: byOp, integer: integer,
+            total: byOp.values.reduce(0, +), byOp: byOp, integer: integer, byNode: byNode,
             inputShapes: feeds.mapValues(\.shape))
     }
 

@@ -87,8 +87,12 @@ import Testing
         let variant = try Compiler.compile(model, request)
         let share = try #require(variant.report.integerShare)
         // Output error within 2% needs nearly every convolution in float on this classifier
-        // (about 2% of the multiply-adds stay int8 on these lines).
+        // (almost none of the multiply-adds stay int8 on these lines), and without a confidence
+        // the batch ships as the search found it, saying what a confidence would add.
         #expect(share < 0.1)
+        #expect(variant.report.search.allSatisfy { $0.requantized == nil })
+        #expect(
+            variant.report.notes.contains { $0.contains("with evaluation.confidence (--confidence) it also gives") })
         #expect(variant.report.notes.contains { $0.hasPrefix("only ") && $0.contains("may be no faster than fp32") })
         // The report keeps the search's trials: everything quantized first (it missed), and
         // the shipped set among them, with the score the report gives.
@@ -109,6 +113,35 @@ import Testing
         let float = try Compiler.compile(model, request)
         #expect(float.report.integerShare == 0)
         #expect(float.report.notes.contains { $0.hasPrefix("no multiply-add runs in int8") })
+    }
+
+    /// With a confidence, int8-mixed gives the Convs its batch kept in float but the
+    /// tolerance does not need back to int8, most multiply-adds first: more of the work runs
+    /// in int8 than the batch alone leaves, the low end still meets the tolerance, and the
+    /// report lists each give-back trial.
+    @Test func int8MixedWithAConfidenceGivesConvsBackToInt8() throws {
+        var (model, request) = try Self.clsRequest(.int8Mixed)
+        request.metric = .outputError
+        request.tolerance = 0.02
+        let batchOnly = try Compiler.compile(model, request)
+        request.confidence = 0.95
+        let variant = try Compiler.compile(model, request)
+        #expect(variant.report.met)
+        let low = try #require(variant.report.scoreInterval?.low)
+        #expect(low >= 1 - request.tolerance)
+        let trials = variant.report.search.filter { $0.requantized != nil }
+        #expect(trials.contains { $0.kept == true })
+        let share = try #require(variant.report.integerShare)
+        #expect(share > (batchOnly.report.integerShare ?? 1))
+        #expect(variant.report.notes.contains { $0.contains("back to int8, most multiply-adds first") })
+        guard case .array(let steps)? = variant.report.json.member("search") else {
+            Issue.record("the JSON report has no search")
+            return
+        }
+        #expect(steps.contains { $0.member("requantized") != nil && $0.member("keptInInt8") == .bool(true) })
+        print(
+            "int8-mixed on cls: int8 share \(batchOnly.report.integerShare ?? 0) -> \(share), \(trials.count) give-back trials"
+        )
     }
 
     /// `evaluation.confidence`: a variant whose score is within the tolerance on the

@@ -73,6 +73,72 @@ import Testing
         #expect(plain.met && plain.excluded.isEmpty)
     }
 
+    /// Three Convs in a chain: `wide` (8 -> 16, 3x3), `depthwise` (16 channels, 3x3) and
+    /// `project` (16 -> 8, 1x1).
+    static let chain = Build.model(
+        [
+            NodeProto(
+                "Conv", inputs: ["x", "w1", "b1"], outputs: ["a"], name: "wide",
+                attributes: [.ints("pads", [1, 1, 1, 1])]),
+            NodeProto(
+                "Conv", inputs: ["a", "w2", "b2"], outputs: ["b"], name: "depthwise",
+                attributes: [.ints("pads", [1, 1, 1, 1]), .int("group", 16)]),
+            NodeProto("Conv", inputs: ["b", "w3", "b3"], outputs: ["out"], name: "project"),
+        ],
+        inputs: [Build.value("x", [1, 8, 6, 6])], outputs: [Build.value("out", [1, 8, 6, 6])],
+        initializers: [
+            Build.weight("w1", [16, 8, 3, 3]), Build.weight("b1", [16], low: 0, high: 0.1),
+            Build.weight("w2", [16, 1, 3, 3]), Build.weight("b2", [16], low: 0, high: 0.1),
+            Build.weight("w3", [8, 16, 1, 1]), Build.weight("b3", [8], low: 0, high: 0.1),
+        ])
+
+    /// Whether `node` of `candidate` reads its weight as a float initializer (kept in float).
+    static func isFloat(_ node: String, in candidate: ModelProto) -> Bool {
+        let initializers = Set(candidate.graph.initializer.map(\.name))
+        return candidate.graph.node.first { $0.name == node }.map { initializers.contains($0.input[1]) } ?? false
+    }
+
+    /// The search's batch keeps whole tensors in float, so it also keeps Convs the metric
+    /// does not need there. With each node's FLOPs, the search gives those back to int8, most
+    /// expensive first, and keeps in float only what the tolerance needs: here the cheap
+    /// depthwise Conv, which the (stand-in) metric wants in float.
+    @Test func theSearchGivesExpensiveNodesItDoesNotNeedBackToInt8() throws {
+        let model = Self.chain
+        let config = QuantizationConfig()
+        let samples = (0..<4).map { ["x": Build.feed([1, 8, 6, 6], seed: "x\($0)")] }
+        let statistics = try Calibrator(
+            executor: try ONNXImport.executor(for: model),
+            tensors: QDQQuantizer.tensorsToCalibrate(model, config: config), method: config.method
+        ).run(samples)
+        let flops = try FLOPCount.measure(model)
+        // 2 x outputs x (inputs per group x kernel).
+        let expected: [String: Double] = [
+            "wide": 2.0 * 16 * 36 * 72, "depthwise": 2.0 * 16 * 36 * 9, "project": 2.0 * 8 * 36 * 16,
+        ]
+        #expect(flops.byNode == expected)
+        let measure = { (candidate: ModelProto) in Self.isFloat("depthwise", in: candidate) ? 0.995 : 0.95 }
+        let outcome = try AccuracyFallback(tolerance: 0.01, costs: flops.byNode).run(
+            model: model, statistics: statistics, config: config, samples: samples, evaluate: measure)
+        #expect(outcome.met)
+        #expect(outcome.excluded.contains("depthwise"))
+        #expect(!outcome.excluded.contains("wide") && !outcome.excluded.contains("project"))
+        #expect(Self.isFloat("depthwise", in: outcome.result.model))
+        #expect(!Self.isFloat("wide", in: outcome.result.model) && !Self.isFloat("project", in: outcome.result.model))
+        // The give-back's trials, in the report's order: most FLOPs first; the depthwise
+        // Conv's trial missed, so it stayed in float.
+        let trials = outcome.steps.compactMap { step in step.requantized.map { ($0, step.kept ?? false) } }
+        #expect(trials.map(\.0) == trials.map(\.0).sorted { flops.byNode[$0]! > flops.byNode[$1]! })
+        #expect(trials.contains { $0 == ("depthwise", false) })
+        #expect(outcome.requantized == trials.filter(\.1).map(\.0) && !outcome.requantized.isEmpty)
+        #expect(outcome.keptTensors.contains { $0.tensor == "w2" })
+        #expect(!outcome.keptTensors.contains { $0.tensor == "w1" || $0.tensor == "w3" })
+        // Without costs the passing batch ships as the search found it.
+        let plain = try AccuracyFallback(tolerance: 0.01).run(
+            model: model, statistics: statistics, config: config, samples: samples, evaluate: measure)
+        #expect(plain.requantized.isEmpty && plain.steps.allSatisfy { $0.requantized == nil })
+        #expect(plain.excluded.count > outcome.excluded.count)
+    }
+
     @Test func int8MixedMeetsTheToleranceOnThePersonDetector() throws {
         guard let path = QuantizeFixtures.modelPath("ssdlite_person.onnx") else {
             Issue.record("ssdlite_person.onnx not found")

@@ -19,7 +19,7 @@
 #   QVO_MIXED_TOLERANCE=0.01          int8-mixed's accepted drop (gsctl --tolerance)
 #   QVO_MIXED_HELDOUT=200   held-out samples int8-mixed's search scores on (gsctl --eval)
 #   QVO_MIXED_CONFIDENCE=0.95         int8-mixed's tolerance must hold at the interval's low end
-#                           at this level (gsctl --confidence; default: the score alone)
+#                           at this level (gsctl --confidence; 0: on the score alone)
 #   QVO_REUSE=1             reuse models compiled by an earlier run (and their compile times)
 #   QVO_SKIP_PROFILE=1      skip onnxruntime's per-op profile
 #   GS_MODELS=folder        where the .onnx files are (default /work/shared/models, then Specs/models)
@@ -44,5 +44,5 @@ exec "$MODELS_PY" "$here/bench.py" --gsctl "$GSCTL" --out "$out" --json bench/ou
     --time-samples "${QVO_TIME_SAMPLES:-20}" --rounds "${QVO_ROUNDS:-5}" \
     --runtimes "${QVO_RUNTIMES:-ort,ov-f32,ov}" \
     ${QVO_VARIANTS:+--variants "$QVO_VARIANTS"} --mixed-tolerance "${QVO_MIXED_TOLERANCE:-0.01}" \
-    --mixed-heldout "${QVO_MIXED_HELDOUT:-200}" ${QVO_MIXED_CONFIDENCE:+--mixed-confidence "$QVO_MIXED_CONFIDENCE"} \
+    --mixed-heldout "${QVO_MIXED_HELDOUT:-200}" --mixed-confidence "${QVO_MIXED_CONFIDENCE:-0.95}" \
     ${QVO_REUSE:+--reuse} ${QVO_SKIP_PROFILE:+--skip-profile}

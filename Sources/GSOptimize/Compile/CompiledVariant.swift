@@ -106,6 +106,8 @@ public struct VariantReport: Sendable {
                     if step.checked != step.score {
                         trial["checked"] = .double((step.checked * 10000).rounded() / 10000)
                     }
+                    if let node = step.requantized { trial["requantized"] = .string(node) }
+                    if let kept = step.kept { trial["keptInInt8"] = .bool(kept) }
                     return .object(trial)
                 }),
             "passes": .array(

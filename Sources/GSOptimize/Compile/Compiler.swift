@@ -9,9 +9,10 @@ import ONNX
 /// Model allows it, ships the float variant and says why.
 public enum Compiler {
     /// Bumped whenever compiled output changes for the same inputs (a pass or the quantizer
-    /// changed, or what its report records: 12 added the search trials and confidence);
+    /// changed, or what its report records: 12 added the search trials and confidence, 13
+    /// int8-mixed's give-back);
     /// part of every build cache key, with gsctl's version.
-    public static let revision = 12
+    public static let revision = 13
 
     public static func compile(_ model: ModelProto, _ request: CompileRequest) throws -> CompiledVariant {
         let started = ChildProcess.now()
@@ -134,14 +135,26 @@ public enum Compiler {
                     request.confidence == nil
                     ? AccuracyFallback.Measure(score: fullScore)
                     : measure(fullScore, outputs: lastScored.last(where: { $0.model == choice.result.model })?.outputs)
-                let outcome = try AccuracyFallback(tolerance: request.tolerance, timeBudget: request.fallbackSeconds)
-                    .run(
-                        model: prepared.model, statistics: statistics, config: choice.config,
-                        samples: request.calibration, quantized: (choice.result, full)
-                    ) { candidate in
-                        // `score` keeps the outputs it just computed last in `lastScored`.
-                        measure(try score(candidate) ?? 1, outputs: lastScored.last?.outputs)
-                    }
+                // What each node costs in float, so the search can give the expensive ones
+                // back to int8; a model the count cannot run is searched without. Only with a
+                // confidence: every accepted give-back moves the score toward the limit, so
+                // on the score alone it would fit the evaluation samples' noise (on the person
+                // detector's 35 held-out frames, 57% of the multiply-adds went back to int8
+                // at 100% count agreement; plain int8 agrees on 86% of vtest.avi's frames).
+                let flops =
+                    request.confidence == nil
+                    ? nil : try? FLOPCount.measure(prepared.model, shapes: request.inputShapes)
+                let costs = flops?.byNode ?? [:]
+                let outcome = try AccuracyFallback(
+                    tolerance: request.tolerance, timeBudget: request.fallbackSeconds, costs: costs
+                )
+                .run(
+                    model: prepared.model, statistics: statistics, config: choice.config,
+                    samples: request.calibration, quantized: (choice.result, full)
+                ) { candidate in
+                    // `score` keeps the outputs it just computed last in `lastScored`.
+                    measure(try score(candidate) ?? 1, outputs: lastScored.last?.outputs)
+                }
                 variant = outcome.result.model
                 measured = .some(outcome.score)
                 keptInFloat = outcome.keptTensors.map(\.tensor)
@@ -150,6 +163,16 @@ public enum Compiler {
                 notes.append(
                     "int8-mixed: \(outcome.excluded.count) node(s) kept in float after \(outcome.steps.count) evaluation(s); \(outcome.stopped)"
                 )
+                if request.confidence == nil, outcome.met, !outcome.excluded.isEmpty {
+                    notes.append(
+                        "int8-mixed: the search's batch is shipped as found; with evaluation.confidence (--confidence) it also gives the Convs and MatMuls the tolerance does not need back to int8, most multiply-adds first"
+                    )
+                }
+                if !outcome.requantized.isEmpty {
+                    notes.append(
+                        "int8-mixed: gave \(outcome.requantized.count) node(s) of the passing batch back to int8, most multiply-adds first: \(outcome.requantized.prefix(5).joined(separator: ", "))\(outcome.requantized.count > 5 ? ", ..." : "")"
+                    )
+                }
                 passes.append(
                     PassReport(
                         pass: "quantize-qdq",

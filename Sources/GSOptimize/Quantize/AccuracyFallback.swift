@@ -10,15 +10,31 @@ import ONNX
 /// looks for a smaller one. Bounded by `maxSteps` and `timeBudget`. A batch meets the
 /// tolerance by its `Measure.checked`: the score itself, or where the Model asks for
 /// confidence, the low end of the score's interval over the evaluation samples.
+///
+/// Then the search gives work back to int8. The ranking is by each tensor's own rounding
+/// error, so a passing batch also keeps in float Convs and MatMuls the metric does not
+/// need there, and those cost the speed int8 was for: on PP-OCRv4 rec at 95% confidence
+/// the batch kept 54% of the multiply-adds in float. With `costs` (FLOPs per node), each
+/// kept node that does multiply-adds is returned to int8 on its own, the most expensive
+/// first, and stays there when the candidate still meets the tolerance.
 public struct AccuracyFallback {
     public var tolerance: Double
     public var maxSteps: Int
     public var timeBudget: Double
+    /// FLOPs per node of the float model (`FLOPCount.byNode`); empty skips giving back.
+    public var costs: [String: Double]
+    /// At most this many give-back trials, on top of `maxSteps`.
+    public var maxGiveBackSteps: Int
 
-    public init(tolerance: Double, maxSteps: Int = 12, timeBudget: Double = 600) {
+    public init(
+        tolerance: Double, maxSteps: Int = 12, timeBudget: Double = 600, costs: [String: Double] = [:],
+        maxGiveBackSteps: Int = 64
+    ) {
         self.tolerance = tolerance
         self.maxSteps = maxSteps
         self.timeBudget = timeBudget
+        self.costs = costs
+        self.maxGiveBackSteps = maxGiveBackSteps
     }
 
     /// What evaluating one candidate found.
@@ -40,6 +56,10 @@ public struct AccuracyFallback {
         /// The value checked against the tolerance (below `score` with confidence asked).
         public var checked: Double
         public var seconds: Double
+        /// A give-back trial: the node returned to int8 (nil for the search's batches).
+        public var requantized: String? = nil
+        /// Whether a give-back trial's node stayed in int8.
+        public var kept: Bool? = nil
     }
 
     public struct Outcome: Sendable {
@@ -51,6 +71,8 @@ public struct AccuracyFallback {
         public var excluded: [String]
         /// The tensors kept in float, most damaged first.
         public var keptTensors: [Sensitivity]
+        /// Nodes of the passing batch the give-back returned to int8, most expensive first.
+        public var requantized: [String] = []
         public var steps: [Step]
         public var ranking: [Sensitivity]
         /// Why the search stopped (met, steps, time, exhausted).
@@ -149,11 +171,36 @@ public struct AccuracyFallback {
                     low = middle
                 }
             }
-            let excluded = sets[passing - 1]
-            let kept = ranking.filter { $0.nodes.contains(where: Set(excluded).contains) }
+            var excluded = sets[passing - 1]
+            var requantized: [String] = []
+            // Give back: the most expensive kept node first, one at a time.
+            let expensive = excluded.filter { (costs[$0] ?? 0) > 0 }.sorted {
+                (costs[$0] ?? 0, $1) > (costs[$1] ?? 0, $0)
+            }
+            var giveBackSteps = 0
+            for node in expensive {
+                guard giveBackSteps < maxGiveBackSteps, (ChildProcess.now() - started) < timeBudget else {
+                    let limit = giveBackSteps < maxGiveBackSteps ? "time budget" : "step limit"
+                    stopped += "; give-back stopped at its \(limit)"
+                    break
+                }
+                giveBackSteps += 1
+                let trial = excluded.filter { $0 != node }
+                let (candidate, candidateMeasure) = try attempt(trial)
+                let stays = candidateMeasure.checked >= target
+                steps[steps.count - 1].requantized = node
+                steps[steps.count - 1].kept = stays
+                if stays {
+                    (result, measure, excluded) = (candidate, candidateMeasure, trial)
+                    requantized.append(node)
+                }
+            }
+            let kept = ranking.filter { sensitivity in
+                result.quantizedTensors[sensitivity.tensor] == nil && result.quantizedWeights[sensitivity.tensor] == nil
+            }
             return Outcome(
                 result: result, score: measure.score, checked: measure.checked, met: true, excluded: excluded,
-                keptTensors: kept, steps: steps, ranking: ranking, stopped: stopped)
+                keptTensors: kept, requantized: requantized, steps: steps, ranking: ranking, stopped: stopped)
         }
         return Outcome(
             result: full, score: fullMeasure.score, checked: fullMeasure.checked, met: false, excluded: [],
