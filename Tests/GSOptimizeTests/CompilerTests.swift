@@ -90,7 +90,7 @@ import Testing
         // (almost none of the multiply-adds stay int8 on these lines), and without a confidence
         // the batch ships as the search found it, saying what a confidence would add.
         #expect(share < 0.1)
-        #expect(variant.report.search.allSatisfy { $0.requantized == nil })
+        #expect(variant.report.search.allSatisfy { $0.giveBack == nil })
         #expect(
             variant.report.notes.contains { $0.contains("with evaluation.confidence (--confidence) it also gives") })
         #expect(variant.report.notes.contains { $0.hasPrefix("only ") && $0.contains("may be no faster than fp32") })
@@ -129,8 +129,8 @@ import Testing
         #expect(variant.report.met)
         let low = try #require(variant.report.scoreInterval?.low)
         #expect(low >= 1 - request.tolerance)
-        let trials = variant.report.search.filter { $0.requantized != nil }
-        #expect(trials.contains { $0.kept == true })
+        let trials = variant.report.search.compactMap(\.giveBack)
+        #expect(trials.contains { $0.stayed })
         let share = try #require(variant.report.integerShare)
         #expect(share > (batchOnly.report.integerShare ?? 1))
         #expect(variant.report.notes.contains { $0.contains("back to int8, most multiply-adds first") })

@@ -126,16 +126,16 @@ import Testing
         #expect(!Self.isFloat("wide", in: outcome.result.model) && !Self.isFloat("project", in: outcome.result.model))
         // The give-back's trials, in the report's order: most FLOPs first; the depthwise
         // Conv's trial missed, so it stayed in float.
-        let trials = outcome.steps.compactMap { step in step.requantized.map { ($0, step.kept ?? false) } }
-        #expect(trials.map(\.0) == trials.map(\.0).sorted { flops.byNode[$0]! > flops.byNode[$1]! })
-        #expect(trials.contains { $0 == ("depthwise", false) })
-        #expect(outcome.requantized == trials.filter(\.1).map(\.0) && !outcome.requantized.isEmpty)
+        let trials = outcome.steps.compactMap(\.giveBack)
+        #expect(trials.map(\.node) == trials.map(\.node).sorted { flops.byNode[$0]! > flops.byNode[$1]! })
+        #expect(trials.contains { $0.node == "depthwise" && !$0.stayed })
+        #expect(outcome.requantized == trials.filter(\.stayed).map(\.node) && !outcome.requantized.isEmpty)
         #expect(outcome.keptTensors.contains { $0.tensor == "w2" })
         #expect(!outcome.keptTensors.contains { $0.tensor == "w1" || $0.tensor == "w3" })
         // Without costs the passing batch ships as the search found it.
         let plain = try AccuracyFallback(tolerance: 0.01).run(
             model: model, statistics: statistics, config: config, samples: samples, evaluate: measure)
-        #expect(plain.requantized.isEmpty && plain.steps.allSatisfy { $0.requantized == nil })
+        #expect(plain.requantized.isEmpty && plain.steps.allSatisfy { $0.giveBack == nil })
         #expect(plain.excluded.count > outcome.excluded.count)
     }
 

@@ -106,8 +106,10 @@ public struct VariantReport: Sendable {
                     if step.checked != step.score {
                         trial["checked"] = .double((step.checked * 10000).rounded() / 10000)
                     }
-                    if let node = step.requantized { trial["requantized"] = .string(node) }
-                    if let kept = step.kept { trial["keptInInt8"] = .bool(kept) }
+                    if let giveBack = step.giveBack {
+                        trial["requantized"] = .string(giveBack.node)
+                        trial["keptInInt8"] = .bool(giveBack.stayed)
+                    }
                     return .object(trial)
                 }),
             "passes": .array(

@@ -168,9 +168,10 @@ public enum Compiler {
                         "int8-mixed: the search's batch is shipped as found; with evaluation.confidence (--confidence) it also gives the Convs and MatMuls the tolerance does not need back to int8, most multiply-adds first"
                     )
                 }
-                if !outcome.requantized.isEmpty {
+                let requantized = outcome.requantized
+                if !requantized.isEmpty {
                     notes.append(
-                        "int8-mixed: gave \(outcome.requantized.count) node(s) of the passing batch back to int8, most multiply-adds first: \(outcome.requantized.prefix(5).joined(separator: ", "))\(outcome.requantized.count > 5 ? ", ..." : "")"
+                        "int8-mixed: gave \(requantized.count) node(s) of the passing batch back to int8, most multiply-adds first: \(requantized.prefix(5).joined(separator: ", "))\(requantized.count > 5 ? ", ..." : "")"
                     )
                 }
                 passes.append(

@@ -56,10 +56,14 @@ public struct AccuracyFallback {
         /// The value checked against the tolerance (below `score` with confidence asked).
         public var checked: Double
         public var seconds: Double
-        /// A give-back trial: the node returned to int8 (nil for the search's batches).
-        public var requantized: String? = nil
-        /// Whether a give-back trial's node stayed in int8.
-        public var kept: Bool? = nil
+        /// Set for a give-back trial (nil for the search's batches).
+        public var giveBack: GiveBack? = nil
+    }
+
+    /// One give-back trial: the node returned to int8, and whether it stayed there.
+    public struct GiveBack: Sendable, Hashable {
+        public var node: String
+        public var stayed: Bool
     }
 
     public struct Outcome: Sendable {
@@ -71,12 +75,15 @@ public struct AccuracyFallback {
         public var excluded: [String]
         /// The tensors kept in float, most damaged first.
         public var keptTensors: [Sensitivity]
-        /// Nodes of the passing batch the give-back returned to int8, most expensive first.
-        public var requantized: [String] = []
         public var steps: [Step]
         public var ranking: [Sensitivity]
         /// Why the search stopped (met, steps, time, exhausted).
         public var stopped: String
+
+        /// Nodes of the passing batch the give-back returned to int8, most expensive first.
+        public var requantized: [String] {
+            steps.compactMap { $0.giveBack.flatMap { $0.stayed ? $0.node : nil } }
+        }
     }
 
     /// `evaluate` scores a candidate model (1 = the float model's behaviour).
@@ -172,7 +179,6 @@ public struct AccuracyFallback {
                 }
             }
             var excluded = sets[passing - 1]
-            var requantized: [String] = []
             // Give back: the most expensive kept node first, one at a time.
             let expensive = excluded.filter { (costs[$0] ?? 0) > 0 }.sorted {
                 (costs[$0] ?? 0, $1) > (costs[$1] ?? 0, $0)
@@ -188,19 +194,15 @@ public struct AccuracyFallback {
                 let trial = excluded.filter { $0 != node }
                 let (candidate, candidateMeasure) = try attempt(trial)
                 let stays = candidateMeasure.checked >= target
-                steps[steps.count - 1].requantized = node
-                steps[steps.count - 1].kept = stays
-                if stays {
-                    (result, measure, excluded) = (candidate, candidateMeasure, trial)
-                    requantized.append(node)
-                }
+                steps[steps.count - 1].giveBack = GiveBack(node: node, stayed: stays)
+                if stays { (result, measure, excluded) = (candidate, candidateMeasure, trial) }
             }
             let kept = ranking.filter { sensitivity in
                 result.quantizedTensors[sensitivity.tensor] == nil && result.quantizedWeights[sensitivity.tensor] == nil
             }
             return Outcome(
                 result: result, score: measure.score, checked: measure.checked, met: true, excluded: excluded,
-                keptTensors: kept, requantized: requantized, steps: steps, ranking: ranking, stopped: stopped)
+                keptTensors: kept, steps: steps, ranking: ranking, stopped: stopped)
         }
         return Outcome(
             result: full, score: fullMeasure.score, checked: fullMeasure.checked, met: false, excluded: [],
